@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both set everything up themselves.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test setup browser
+
+run: setup
+	@echo ""
+	@echo "Marketplace Poster on http://$(HOST):$(PORT)/"
+	@echo "  API docs (Swagger UI): http://$(HOST):$(PORT)/api/docs/"
+	@echo "  OpenAPI schema:        http://$(HOST):$(PORT)/api/schema/"
+	@echo "  Admin:                 http://$(HOST):$(PORT)/admin/"
+	@echo "  Health:                http://$(HOST):$(PORT)/api/health/"
+	@echo ""
+	$(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --timeout-graceful-shutdown 5
+
+test: setup
+	$(PY) -m pytest
+
+setup: $(VENV)/.installed .env browser
+	@$(PY) manage.py migrate --noinput
+	@$(PY) manage.py ensure_operator
+
+# The virtualenv, reinstalled whenever requirements.txt changes.
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+# A secret key of its own for this checkout, written once; never committed.
+.env:
+	@echo "Writing .env with a new DJANGO_SECRET_KEY (.env.example lists every setting)"
+	@umask 077 && printf '# Written by make. Every setting, with its default: .env.example\nDJANGO_SECRET_KEY=%s\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+
+# Chromium: BROWSER_EXECUTABLE, Playwright's own, or a system one; Debian's is installed when
+# none is found and we are root. Otherwise say exactly what to run.
+browser: $(VENV)/.installed
+	@if ! $(PY) -m postings.browser.executable >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "No Chromium found: installing Debian's chromium"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			$(PY) -m postings.browser.executable; exit 1; \
+		fi; \
+	fi
+	@echo "Chromium: $$($(PY) -m postings.browser.executable)"

@@ -1,0 +1,58 @@
+"""How operators prove who they are to the API.
+
+`Authorization: Bearer <access>` everywhere. The access-token cookie (set by the token endpoint)
+on GET and HEAD only: a browser `EventSource(url, {withCredentials: true})` or an `<img src>` from
+the dashboard's origin can read, but a cross-site form cannot write with it, so cookie-borne writes
+need no CSRF token because there are none.
+"""
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+SAFE_METHODS = ("GET", "HEAD")
+
+
+class BearerOrCookieJWTAuthentication(JWTAuthentication):
+    def authenticate(self, request):
+        if self.get_header(request) is not None:
+            return super().authenticate(request)
+        if request.method not in SAFE_METHODS:
+            return None
+        raw = request.COOKIES.get(settings.AUTH_COOKIE_NAME)
+        if not raw:
+            return None
+        try:
+            token = self.get_validated_token(raw.encode())
+            return self.get_user(token), token
+        except (InvalidToken, TokenError):
+            # A stale cookie must not hide a valid Django session (the admin, served pages):
+            # let the next authenticator try; with none left the answer is still 401.
+            return None
+
+
+class BearerOrCookieScheme(OpenApiAuthenticationExtension):
+    target_class = BearerOrCookieJWTAuthentication
+    name = ["jwtAuth", "jwtCookie"]
+
+    def get_security_requirement(self, auto_schema):
+        # Either one, not both: a list of requirements is an OR in OpenAPI.
+        return [{"jwtAuth": []}, {"jwtCookie": []}]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            {"type": "apiKey", "in": "cookie", "name": settings.AUTH_COOKIE_NAME},
+        ]
+
+
+def set_auth_cookie(response, access_token: str) -> None:
+    response.set_cookie(
+        settings.AUTH_COOKIE_NAME,
+        access_token,
+        max_age=int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=settings.AUTH_COOKIE_SECURE,
+        path="/",
+    )

@@ -1,0 +1,81 @@
+"""Writes for the accounts app."""
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from accounts import session_files
+from accounts.models import FacebookAccount
+from config.exceptions import BadRequest, Conflict
+
+
+def _email_taken() -> ValidationError:
+    return ValidationError({"email": ["You already have an account with this email."]})
+
+
+def account_create(*, owner, email: str, name: str = "") -> FacebookAccount:
+    """Add a Facebook account for `owner`; an email is unique per operator."""
+    try:
+        with transaction.atomic():
+            return FacebookAccount.objects.create(owner=owner, email=email, name=name)
+    except IntegrityError:
+        raise _email_taken() from None
+
+
+def account_update(*, account: FacebookAccount, **fields) -> FacebookAccount:
+    """Change an account's email or name."""
+    for name, value in fields.items():
+        setattr(account, name, value)
+    try:
+        with transaction.atomic():
+            account.save(update_fields=[*fields, "updated_at"])
+    except IntegrityError:
+        raise _email_taken() from None
+    return account
+
+
+def account_delete(*, account: FacebookAccount) -> None:
+    """Delete an account, its listings and its session file; refused while one of them is posting."""
+    from postings.models import MarketplacePost
+
+    with transaction.atomic():
+        if account.posts.filter(status=MarketplacePost.Status.POSTING).exists():
+            raise Conflict("A listing of this account is being posted; wait for the job to end.")
+        path = account.session_path
+        account.delete()
+        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+
+
+def account_session_store(*, account: FacebookAccount, data) -> None:
+    """Normalise an uploaded session and replace the account's session file with it, atomically."""
+    try:
+        state = session_files.normalise_session(data, now=timezone.now())
+    except session_files.SessionFormatError as exc:
+        raise BadRequest(f"Invalid session: {exc}") from None
+    session_files.write_atomic(account.session_path, state)
+
+
+def account_session_delete(*, account: FacebookAccount) -> None:
+    """Forget the account's session (nothing happens if there is none)."""
+    account.session_path.unlink(missing_ok=True)
+
+
+def operator_ensure(*, username: str | None, password: str | None, email: str = "") -> tuple[object, str | None]:
+    """Make sure an operator can log in. Returns (user, password if one was generated now).
+
+    With a username and password (DJANGO_SUPERUSER_*): that superuser, created if missing. Without:
+    nothing if any operator exists, else an `operator` superuser with a random password.
+    """
+    users = get_user_model().objects
+    if username and password:
+        user = users.filter(username=username).first()
+        if user is None:
+            user = users.create_superuser(username=username, email=email, password=password)
+        return user, None
+    existing = users.order_by("id").first()
+    if existing is not None:
+        return existing, None
+    generated = secrets.token_urlsafe(12)
+    return users.create_superuser(username=username or "operator", email=email, password=generated), generated

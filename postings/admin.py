@@ -1,0 +1,47 @@
+from django.contrib import admin
+
+from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob
+
+
+class PostImageInline(admin.TabularInline):
+    model = PostImage
+    extra = 0
+    fields = ["position", "image", "width", "height", "created_at"]
+    readonly_fields = ["width", "height", "created_at"]
+
+
+@admin.register(MarketplacePost)
+class MarketplacePostAdmin(admin.ModelAdmin):
+    list_display = ["id", "title", "account", "price", "condition", "status", "retry_count", "posted_at", "created_at"]
+    list_filter = ["status", "condition", "account__owner", "account"]
+    search_fields = ["title", "description", "category", "account__email"]
+    readonly_fields = ["created_at", "updated_at"]
+    list_select_related = ["account"]
+    inlines = [PostImageInline]
+
+
+@admin.register(PostingJob)
+class PostingJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "job_id", "owner", "status", "total_posts", "completed_posts", "failed_posts",
+        "current_post_title", "cancel_requested", "started_at", "completed_at",
+    ]
+    list_filter = ["status", "owner", "cancel_requested"]
+    search_fields = ["=job_id", "current_post_title", "error_message"]
+    readonly_fields = ["job_id", "created_at", "updated_at", "heartbeat_at", "pid", "log_file"]
+    raw_id_fields = ["posts", "current_post"]
+    list_select_related = ["owner"]
+
+
+@admin.register(ErrorLog)
+class ErrorLogAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_at", "error_type", "post", "job", "owner", "short_message"]
+    list_filter = ["error_type", "owner", "created_at"]
+    search_fields = ["error_message", "post__title", "page_url"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["post", "job"]
+    list_select_related = ["post", "job", "owner"]
+
+    @admin.display(description="message")
+    def short_message(self, log: ErrorLog) -> str:
+        return log.error_message[:80]

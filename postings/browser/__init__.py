@@ -1,0 +1,1 @@
+"""Everything that drives Chromium lives in this package."""

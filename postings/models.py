@@ -1,0 +1,170 @@
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from accounts.models import FacebookAccount
+
+
+class MarketplacePost(models.Model):
+    """A listing to publish on Marketplace with one of the operator's Facebook accounts."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        POSTING = "posting"
+        POSTED = "posted"
+        FAILED = "failed"
+
+    class Condition(models.TextChoices):
+        NEW = "New"
+        USED_LIKE_NEW = "Used - Like New"
+        USED_GOOD = "Used - Good"
+        USED_FAIR = "Used - Fair"
+
+    account = models.ForeignKey(FacebookAccount, on_delete=models.CASCADE, related_name="posts")
+    title = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    category = models.CharField(max_length=100)
+    condition = models.CharField(max_length=20, choices=Condition.choices, default=Condition.NEW)
+    location = models.CharField(max_length=100, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error_message = models.TextField(blank=True)
+    retry_count = models.PositiveIntegerField(default=0)
+    listing_url = models.URLField(max_length=500, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "postings_marketplacepost"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status"], name="status_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="post_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def _post_image_path(image: "PostImage", filename: str) -> str:
+    # Never the client's file name: a random one, with the suffix of the format Pillow found.
+    return f"post_images/{image.post_id}/{uuid.uuid4().hex}{PurePosixPath(filename).suffix.lower()}"
+
+
+class PostImage(models.Model):
+    """A photo of a listing; `position` orders them as Marketplace will show them."""
+
+    post = models.ForeignKey(MarketplacePost, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to=_post_image_path, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    position = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "position"], name="post_image_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id}#{self.position}"
+
+
+class PostingJob(models.Model):
+    """One run of the posting worker over a set of listings, with its live progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    job_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posting_jobs"
+    )
+    posts = models.ManyToManyField(MarketplacePost, related_name="jobs", blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    total_posts = models.PositiveIntegerField(default=0)
+    completed_posts = models.PositiveIntegerField(default=0)
+    failed_posts = models.PositiveIntegerField(default=0)
+    current_post = models.ForeignKey(
+        MarketplacePost, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    current_post_title = models.CharField(max_length=100, blank=True)
+    error_message = models.TextField(blank=True)
+
+    log_file = models.CharField(max_length=500, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "postings_postingjob"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return str(self.job_id)
+
+    @property
+    def progress_percentage(self) -> float:
+        """Share of the posts the job has finished with, posted or failed (see api.md)."""
+        if not self.total_posts:
+            return 0.0
+        return round(100 * (self.completed_posts + self.failed_posts) / self.total_posts, 1)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status not in self.ACTIVE_STATUSES
+
+
+class ErrorLog(models.Model):
+    """One failure of a posting job, with what is needed to understand it afterwards."""
+
+    class ErrorType(models.TextChoices):
+        SESSION_EXPIRED = "session_expired"
+        NETWORK_ERROR = "network_error"
+        CAPTCHA = "captcha"
+        RATE_LIMIT = "rate_limit"
+        VALIDATION_ERROR = "validation_error"
+        TIMEOUT = "timeout"
+        LAYOUT_CHANGED = "layout_changed"
+        POLICY_REJECTED = "policy_rejected"
+        UNKNOWN = "unknown"
+
+    # The owner is stored, not derived, because a job-level failure has no post.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="error_logs")
+    post = models.ForeignKey(
+        MarketplacePost, on_delete=models.CASCADE, null=True, blank=True, related_name="error_logs"
+    )
+    job = models.ForeignKey(
+        PostingJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="error_logs"
+    )
+    error_type = models.CharField(max_length=20, choices=ErrorType.choices, db_index=True)
+    error_message = models.TextField()
+    stack_trace = models.TextField(blank=True)
+    screenshot = models.ImageField(upload_to="error_screenshots/", null=True, blank=True)
+    page_url = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "postings_errorlog"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.error_type}: {self.error_message[:60]}"

@@ -1,0 +1,27 @@
+"""Reads for the postings app. Every queryset starts from the operator: nothing else is visible."""
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import FacebookAccount
+from postings.models import MarketplacePost, PostImage
+
+
+def posts_for(
+    *, user, status: str | None = None, account: FacebookAccount | None = None
+) -> QuerySet[MarketplacePost]:
+    """The operator's listings with their photos, newest first, optionally filtered."""
+    if not user.is_authenticated:  # schema generation runs views without an operator
+        return MarketplacePost.objects.none()
+    posts = MarketplacePost.objects.filter(account__owner=user).prefetch_related("images")
+    if status:
+        posts = posts.filter(status=status)
+    if account is not None:
+        posts = posts.filter(account=account)
+    return posts
+
+
+def post_image_for(*, user, post_id: int, image_id: int) -> PostImage:
+    """One photo of one of the operator's listings, or 404."""
+    return get_object_or_404(
+        PostImage.objects.select_related("post"), pk=image_id, post_id=post_id, post__account__owner=user
+    )

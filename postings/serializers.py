@@ -1,0 +1,95 @@
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from PIL import Image, UnidentifiedImageError
+from rest_framework import serializers
+
+from accounts.models import FacebookAccount
+from accounts.selectors import accounts_for
+from config.serializers import RejectUnknownFieldsMixin
+from postings.models import MarketplacePost, PostImage
+
+# What Marketplace takes and Pillow can check; the stored file gets the format's own suffix.
+IMAGE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-"})
+
+
+class ConditionField(serializers.ChoiceField):
+    """Facebook's condition names; "Used – Good" with an en dash is read as "Used - Good"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = " ".join(data.translate(_DASHES).split())
+        return super().to_internal_value(data)
+
+
+class PostImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Served only to the owning operator.")
+
+    class Meta:
+        model = PostImage
+        fields = ["id", "position", "url", "width", "height", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField)
+    def get_url(self, image: PostImage) -> str:
+        return reverse("postings:post-image-detail", kwargs={"pk": image.post_id, "image_id": image.pk})
+
+
+class PostSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=FacebookAccount.objects.none())
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, coerce_to_string=False)
+    condition = ConditionField(choices=MarketplacePost.Condition.choices, required=False)
+    images = PostImageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = MarketplacePost
+        fields = [
+            "id", "account", "title", "description", "price", "category", "condition", "location",
+            "images", "status", "error_message", "retry_count", "listing_url", "posted_at",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = [
+            "status", "error_message", "retry_count", "listing_url", "posted_at", "created_at", "updated_at",
+        ]
+        extra_kwargs = {"description": {"max_length": 5000}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Only the operator's own accounts: another operator's id reads as not existing.
+            self.fields["account"].queryset = accounts_for(user=request.user)
+
+
+class PostFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=MarketplacePost.Status.choices, required=False)
+    account = serializers.PrimaryKeyRelatedField(queryset=FacebookAccount.objects.none(), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts_for(user=user)
+
+
+class PostImageUploadSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    image = serializers.FileField(help_text="A JPEG, PNG or WebP photo of at most 10 MB.")
+
+    def validate_image(self, upload):
+        limit = settings.MAX_IMAGE_BYTES
+        if upload.size > limit:
+            raise serializers.ValidationError(
+                f"The photo is {upload.size / 2**20:.1f} MB; at most {limit / 2**20:g} MB is accepted."
+            )
+        try:
+            with Image.open(upload) as image:
+                image_format = image.format
+                image.verify()
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+            raise serializers.ValidationError("This file is not an image Pillow can read.") from None
+        if image_format not in IMAGE_FORMATS:
+            raise serializers.ValidationError(
+                f"{image_format} photos are not accepted; upload JPEG, PNG or WebP."
+            )
+        upload.seek(0)
+        upload.name = f"photo{IMAGE_FORMATS[image_format]}"
+        return upload
