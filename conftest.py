@@ -17,6 +17,12 @@ def isolated_files(settings, tmp_path):
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The default hasher takes ~0.4 s per password by design; tests need no such strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_operator(db):
     def make(username: str = "alice"):

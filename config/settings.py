@@ -4,6 +4,7 @@ Every variable is listed with its default in `.env.example`. A `.env` file besid
 read first when it exists; variables already set in the environment win over it.
 """
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -144,8 +145,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
     }
-    # A file, not memory, so that subprocesses started by tests see the same database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # A file, not memory, so that subprocesses started by tests see the same database; one per
+    # test run, so that two runs in one checkout do not delete each other's.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"marketplace-poster-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,170 @@
+"""Endpoints of the project itself: health, the API's description, errors, CORS and the admin."""
+from http import HTTPStatus
+
+import pytest
+import yaml
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import FacebookAccount
+from postings.models import ErrorLog, MarketplacePost, PostingJob
+
+EXPECTED_PATHS = {
+    "/api/auth/token/",
+    "/api/auth/token/refresh/",
+    "/api/auth/me/",
+    "/api/accounts/",
+    "/api/accounts/{id}/",
+    "/api/accounts/{id}/session/",
+    "/api/posts/",
+    "/api/posts/{id}/",
+    "/api/posts/{id}/images/",
+    "/api/posts/{id}/images/{image_id}/",
+    "/api/health/",
+}
+DASHBOARD = "http://localhost:3000"
+
+
+@pytest.fixture
+def schema(db):
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == HTTPStatus.OK
+    return response.json()
+
+
+def resolve(schema: dict, node: dict) -> dict:
+    """Follow `$ref` (directly or through a one-item allOf) to the schema object it names."""
+    while True:
+        if "$ref" in node:
+            node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+        elif len(node.get("allOf", [])) == 1:
+            node = node["allOf"][0]
+        else:
+            return node
+
+
+def test_health_is_public_and_reports_the_database(db):
+    response = APIClient().get("/api/health/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_schema_is_public_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Marketplace Poster API"
+
+
+def test_schema_lists_every_endpoint(schema):
+    assert set(schema["paths"]) == EXPECTED_PATHS
+
+
+def test_schema_is_served_as_yaml_by_default(db):
+    response = APIClient().get("/api/schema/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert set(yaml.safe_load(response.content)["paths"]) == EXPECTED_PATHS
+
+
+def test_schema_describes_the_post_a_client_creates(schema):
+    body = schema["paths"]["/api/posts/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    post = resolve(schema, body)
+
+    assert {"title", "price", "condition"} <= set(post["properties"])
+    condition = resolve(schema, post["properties"]["condition"])
+    assert condition["enum"] == ["New", "Used - Like New", "Used - Good", "Used - Fair"]
+
+
+def test_docs_page_is_public_html(db):
+    response = APIClient().get("/api/docs/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"].startswith("text/html")
+    assert b"swagger-ui" in response.content.lower()
+
+
+def test_unknown_api_url_answers_json_not_found(client, settings):
+    settings.DEBUG = False
+
+    response = client.get("/api/no-such-endpoint/")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Not found."}
+
+
+def preflight(client, origin: str):
+    return client.options(
+        "/api/posts/",
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+    )
+
+
+def test_cors_preflight_from_the_dashboard_is_allowed_with_credentials(client, db):
+    response = preflight(client, DASHBOARD)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.headers["Access-Control-Allow-Origin"] == DASHBOARD
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+
+
+def test_cors_preflight_from_another_origin_is_not_allowed(client, db):
+    response = preflight(client, "https://evil.example")
+
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.fixture
+def admin_rows(django_user_model):
+    superuser = django_user_model.objects.create_superuser("root", "root@example.com", "correct-horse-9")
+    account = FacebookAccount.objects.create(owner=superuser, email="seller-one@example.com", name="Seller One")
+    post = MarketplacePost.objects.create(
+        account=account, title="Vintage road bike", price="120.00", category="Sports",
+        condition=MarketplacePost.Condition.USED_GOOD,
+    )
+    job = PostingJob.objects.create(owner=superuser, total_posts=1, current_post_title="Vintage road bike")
+    job.posts.add(post)
+    error = ErrorLog.objects.create(
+        owner=superuser, post=post, job=job, error_type=ErrorLog.ErrorType.CAPTCHA,
+        error_message="A captcha stood in the way",
+    )
+    return {"superuser": superuser, "account": account, "post": post, "job": job, "error": error}
+
+
+@pytest.mark.parametrize(
+    ("model", "shown"),
+    [
+        ("accounts_facebookaccount", "seller-one@example.com"),
+        ("postings_marketplacepost", "Vintage road bike"),
+        ("postings_postingjob", "job_id"),
+        ("postings_errorlog", "A captcha stood in the way"),
+    ],
+)
+def test_admin_lists_each_model_to_a_superuser(client, admin_rows, model, shown):
+    client.force_login(admin_rows["superuser"])
+    if shown == "job_id":
+        shown = str(admin_rows["job"].job_id)
+
+    response = client.get(reverse(f"admin:{model}_changelist"))
+
+    assert response.status_code == HTTPStatus.OK
+    assert shown in response.content.decode()
+
+
+def test_admin_shows_a_post_change_page_to_a_superuser(client, admin_rows):
+    client.force_login(admin_rows["superuser"])
+    post = admin_rows["post"]
+
+    response = client.get(reverse("admin:postings_marketplacepost_change", args=[post.pk]))
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Vintage road bike" in response.content.decode()
+
+
+def test_admin_is_closed_to_anonymous_visitors(client, admin_rows):
+    response = client.get(reverse("admin:postings_marketplacepost_changelist"))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert reverse("admin:login") in response["Location"]

@@ -1,0 +1,379 @@
+"""/api/posts/ and /api/posts/<id>/: create, list, filter, change and delete listings."""
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils.dateparse import parse_datetime
+
+from postings.models import MarketplacePost, PostImage
+from postings.tests.factories import AccountFactory, PostFactory, PostImageFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = "/api/posts/"
+
+
+def detail_url(post) -> str:
+    return f"/api/posts/{post.pk}/"
+
+
+@pytest.fixture
+def account(operator):
+    return AccountFactory(owner=operator)
+
+
+@pytest.fixture
+def foreign_account(other_operator):
+    return AccountFactory(owner=other_operator)
+
+
+@pytest.fixture
+def post(account):
+    return PostFactory(account=account)
+
+
+def valid_body(account) -> dict:
+    return {
+        "account": account.pk,
+        "title": "Oak desk",
+        "description": "Solid oak, 120 x 60 cm.",
+        "price": "149.99",
+        "category": "Furniture",
+        "condition": "Used - Like New",
+        "location": "Austin, TX",
+    }
+
+
+def without_timestamps(body: dict, post: MarketplacePost) -> dict:
+    """The body with created_at/updated_at checked against the row and taken out."""
+    body = dict(body)
+    assert parse_datetime(body.pop("created_at")) == post.created_at
+    assert parse_datetime(body.pop("updated_at")) == post.updated_at
+    return body
+
+
+# Create
+
+
+def test_create_answers_the_whole_pending_post_and_stores_it(api, account):
+    response = api.post(LIST_URL, valid_body(account), format="json")
+
+    assert response.status_code == HTTPStatus.CREATED
+    post = MarketplacePost.objects.get()
+    assert without_timestamps(response.json(), post) == {
+        "id": post.pk,
+        "account": account.pk,
+        "title": "Oak desk",
+        "description": "Solid oak, 120 x 60 cm.",
+        "price": 149.99,
+        "category": "Furniture",
+        "condition": "Used - Like New",
+        "location": "Austin, TX",
+        "images": [],
+        "status": "pending",
+        "error_message": "",
+        "retry_count": 0,
+        "listing_url": "",
+        "posted_at": None,
+    }
+    assert (post.account, post.title, str(post.price)) == (account, "Oak desk", "149.99")
+
+
+def test_condition_written_with_an_en_dash_is_stored_with_a_hyphen(api, account):
+    body = valid_body(account) | {"condition": "Used \u2013 Good"}
+
+    response = api.post(LIST_URL, body, format="json")
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert response.json()["condition"] == "Used - Good"
+    assert MarketplacePost.objects.get().condition == MarketplacePost.Condition.USED_GOOD
+
+
+def _without(key):
+    def change(body, foreign_account):
+        body.pop(key)
+        return body
+
+    return change
+
+
+def _with(**fields):
+    def change(body, foreign_account):
+        return body | fields
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        pytest.param(_with(price="-1.00"), "price", id="negative price"),
+        pytest.param(_with(price="abc"), "price", id="non-numeric price"),
+        pytest.param(_with(price=True), "price", id="boolean price"),
+        pytest.param(_with(price="12345678901"), "price", id="price over 10 digits"),
+        pytest.param(_with(price="1.234"), "price", id="price with 3 decimals"),
+        pytest.param(_with(condition="Broken"), "condition", id="unknown condition"),
+        pytest.param(_with(title="x" * 101), "title", id="title over 100 chars"),
+        pytest.param(_with(title=""), "title", id="empty title"),
+        pytest.param(_with(title="   "), "title", id="whitespace-only title"),
+        pytest.param(_without("account"), "account", id="missing account"),
+        pytest.param(
+            lambda body, foreign_account: body | {"account": foreign_account.pk},
+            "account",
+            id="another operator's account",
+        ),
+        pytest.param(_with(account=999_999), "account", id="non-existent account"),
+        pytest.param(_with(status="posted"), "status", id="read-only status"),
+        pytest.param(_with(tittle="Oak desk"), "tittle", id="unknown field"),
+    ],
+)
+def test_bad_input_on_create_is_rejected_naming_the_field_and_nothing_is_stored(
+    api, account, foreign_account, change, field
+):
+    before = MarketplacePost.objects.count()
+
+    response = api.post(LIST_URL, change(valid_body(account), foreign_account), format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert field in response.json()
+    assert MarketplacePost.objects.count() == before
+
+
+def test_negative_price_is_rejected_and_nothing_is_stored(api, account):
+    response = api.post(LIST_URL, valid_body(account) | {"price": -5}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert list(response.json()) == ["price"]
+    assert not MarketplacePost.objects.exists()
+
+
+def test_a_json_list_instead_of_an_object_is_rejected(api, account):
+    response = api.post(LIST_URL, [valid_body(account)], format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not MarketplacePost.objects.exists()
+
+
+def test_malformed_json_is_a_parse_error(api):
+    response = api.post(LIST_URL, data='{"title": "Oak', content_type="application/json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "JSON parse error" in response.json()["detail"]
+    assert not MarketplacePost.objects.exists()
+
+
+def test_nan_literal_in_json_is_rejected(api, account):
+    raw = (
+        f'{{"account": {account.pk}, "title": "Oak desk", "price": NaN, '
+        f'"category": "Furniture", "condition": "New"}}'
+    )
+
+    response = api.post(LIST_URL, data=raw, content_type="application/json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not MarketplacePost.objects.exists()
+
+
+# List
+
+
+def test_list_is_paginated_and_newest_first(api, account):
+    first, second, third = (PostFactory(account=account) for _ in range(3))
+
+    response = api.get(LIST_URL)
+
+    assert response.status_code == HTTPStatus.OK
+    body = response.json()
+    assert {key: value for key, value in body.items() if key != "results"} == {
+        "count": 3,
+        "next": None,
+        "previous": None,
+    }
+    assert [item["id"] for item in body["results"]] == [third.pk, second.pk, first.pk]
+
+
+def test_list_filters_by_status(api, account):
+    PostFactory(account=account)
+    failed = PostFactory(account=account, status=MarketplacePost.Status.FAILED, error_message="Captcha")
+    PostFactory(account=account, status=MarketplacePost.Status.POSTED)
+
+    response = api.get(LIST_URL, {"status": "failed"})
+
+    assert response.status_code == HTTPStatus.OK
+    assert [item["id"] for item in response.json()["results"]] == [failed.pk]
+
+
+def test_list_filters_by_account(api, operator, account):
+    other_own_account = AccountFactory(owner=operator)
+    PostFactory(account=account)
+    wanted = PostFactory(account=other_own_account)
+
+    response = api.get(LIST_URL, {"account": other_own_account.pk})
+
+    assert response.status_code == HTTPStatus.OK
+    assert [item["id"] for item in response.json()["results"]] == [wanted.pk]
+
+
+def test_unknown_status_filter_is_rejected_naming_status(api, post):
+    response = api.get(LIST_URL, {"status": "bogus"})
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "status" in response.json()
+
+
+def test_filtering_by_another_operators_account_is_rejected_naming_account(api, post, foreign_account):
+    PostFactory(account=foreign_account)
+
+    response = api.get(LIST_URL, {"account": foreign_account.pk})
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "account" in response.json()
+
+
+def test_non_numeric_account_filter_is_rejected(api, post):
+    response = api.get(LIST_URL, {"account": "abc"})
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "account" in response.json()
+
+
+def _posts_with_images(account, count: int) -> None:
+    for _ in range(count):
+        post = PostFactory(account=account)
+        for _ in range(3):
+            PostImageFactory(post=post)
+
+
+def test_listing_runs_the_same_queries_for_2_or_20_posts_with_photos(api, account):
+    _posts_with_images(account, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert api.get(LIST_URL).status_code == HTTPStatus.OK
+    _posts_with_images(account, 18)
+    with CaptureQueriesContext(connection) as many:
+        response = api.get(LIST_URL)
+
+    assert response.json()["count"] == 20
+    assert all(len(item["images"]) == 3 for item in response.json()["results"])
+    assert len(many) == len(few)
+
+
+def test_listing_20_posts_with_photos_takes_at_most_4_queries(api, account, django_assert_max_num_queries):
+    _posts_with_images(account, 20)
+
+    # The operator (JWT), the page's count, the page of posts, and one prefetch of their photos.
+    with django_assert_max_num_queries(4):
+        response = api.get(LIST_URL)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["count"] == 20
+
+
+# Detail, change, delete
+
+
+def test_detail_shows_the_photos_in_position_order(api, post):
+    second = PostImageFactory(post=post, position=2)
+    first = PostImageFactory(post=post, position=1)
+
+    response = api.get(detail_url(post))
+
+    assert response.status_code == HTTPStatus.OK
+    assert [(image["id"], image["position"], image["url"]) for image in response.json()["images"]] == [
+        (first.pk, 1, f"/api/posts/{post.pk}/images/{first.pk}/"),
+        (second.pk, 2, f"/api/posts/{post.pk}/images/{second.pk}/"),
+    ]
+
+
+def test_patching_the_title_changes_it_and_answers_the_updated_post(api, post):
+    response = api.patch(detail_url(post), {"title": "Walnut desk"}, format="json")
+
+    assert response.status_code == HTTPStatus.OK
+    post.refresh_from_db()
+    assert post.title == "Walnut desk"
+    assert response.json()["title"] == "Walnut desk"
+    assert response.json() == api.get(detail_url(post)).json()
+
+
+def test_patching_the_status_is_rejected_and_the_status_is_unchanged(api, post):
+    response = api.patch(detail_url(post), {"status": "posted"}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "status" in response.json()
+    post.refresh_from_db()
+    assert post.status == MarketplacePost.Status.PENDING
+
+
+def test_patching_the_account_to_another_operators_is_rejected(api, post, account, foreign_account):
+    response = api.patch(detail_url(post), {"account": foreign_account.pk}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "account" in response.json()
+    post.refresh_from_db()
+    assert post.account == account
+
+
+def test_patching_a_post_being_posted_is_a_conflict_and_changes_nothing(api, post):
+    MarketplacePost.objects.filter(pk=post.pk).update(status=MarketplacePost.Status.POSTING)
+    original_title, original_updated_at = post.title, MarketplacePost.objects.get(pk=post.pk).updated_at
+
+    response = api.patch(detail_url(post), {"title": "Walnut desk"}, format="json")
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    post.refresh_from_db()
+    assert (post.title, post.status, post.updated_at) == (
+        original_title,
+        MarketplacePost.Status.POSTING,
+        original_updated_at,
+    )
+
+
+def test_deleting_a_post_being_posted_is_a_conflict_and_keeps_it(api, post):
+    MarketplacePost.objects.filter(pk=post.pk).update(status=MarketplacePost.Status.POSTING)
+
+    response = api.delete(detail_url(post))
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert MarketplacePost.objects.filter(pk=post.pk).exists()
+
+
+def test_deleting_a_post_removes_it_with_its_photo_files(
+    api, post, settings, django_capture_on_commit_callbacks
+):
+    photos = [PostImageFactory(post=post) for _ in range(2)]
+    paths = [Path(settings.MEDIA_ROOT) / photo.image.name for photo in photos]
+    assert all(path.is_file() for path in paths)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.delete(detail_url(post))
+
+    assert response.status_code == HTTPStatus.NO_CONTENT
+    assert not MarketplacePost.objects.filter(pk=post.pk).exists()
+    assert not PostImage.objects.exists()
+    assert not any(path.exists() for path in paths)
+
+
+# Another operator
+
+
+def test_another_operator_gets_404_for_the_post_and_nothing_changes(other_api, post):
+    url = detail_url(post)
+    original_title = post.title
+
+    answers = [
+        other_api.get(url).status_code,
+        other_api.patch(url, {"title": "Stolen"}, format="json").status_code,
+        other_api.delete(url).status_code,
+    ]
+
+    assert answers == [HTTPStatus.NOT_FOUND] * 3
+    post.refresh_from_db()
+    assert (post.title, post.status) == (original_title, MarketplacePost.Status.PENDING)
+
+
+def test_another_operators_list_does_not_include_the_post(other_api, post):
+    response = other_api.get(LIST_URL)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
