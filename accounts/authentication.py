@@ -36,8 +36,10 @@ class BearerOrCookieScheme(OpenApiAuthenticationExtension):
     name = ["jwtAuth", "jwtCookie"]
 
     def get_security_requirement(self, auto_schema):
-        # Either one, not both: a list of requirements is an OR in OpenAPI.
-        return [{"jwtAuth": []}, {"jwtCookie": []}]
+        # Either one (a list is an OR in OpenAPI); the cookie only where it is accepted.
+        if auto_schema.method in SAFE_METHODS:
+            return [{"jwtAuth": []}, {"jwtCookie": []}]
+        return {"jwtAuth": []}
 
     def get_security_definition(self, auto_schema):
         return [

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob
 
@@ -18,6 +19,16 @@ class MarketplacePostAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     list_select_related = ["account"]
     inlines = [PostImageInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default
+
+
+@admin.register(PostImage)
+class PostImageAdmin(admin.ModelAdmin):
+    list_display = ["id", "post", "position", "width", "height", "created_at"]
+    list_filter = ["post__account__owner", "created_at"]
+    search_fields = ["post__title"]
+    raw_id_fields = ["post"]
+    list_select_related = ["post"]
 
 
 @admin.register(PostingJob)

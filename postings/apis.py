@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -61,7 +61,7 @@ class PostDetailApi(OwnPostsMixin, generics.RetrieveUpdateDestroyAPIView):
 
 
 class PostImageListApi(OwnPostsMixin, generics.GenericAPIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
     serializer_class = PostImageUploadSerializer
 
     @extend_schema(
