@@ -72,6 +72,20 @@ def env_path(name: str, default: Path) -> Path:
     return (BASE_DIR / Path(raw).expanduser()).resolve() if raw else default
 
 
+def env_seconds_range(name: str, default: str) -> tuple[float, float]:
+    """`30` or `20,60`: a pause drawn at random between the two."""
+    raw = env_str(name) or default
+    try:
+        bounds = [float(part) for part in raw.split(",")]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be seconds or min,max seconds, not {raw!r}") from None
+    if len(bounds) == 1:
+        bounds *= 2
+    if len(bounds) != 2 or not 0 <= bounds[0] <= bounds[1]:
+        raise ImproperlyConfigured(f"{name} must be seconds or min,max seconds with 0 <= min <= max, not {raw!r}")
+    return bounds[0], bounds[1]
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
@@ -182,9 +196,19 @@ MAX_IMAGES_PER_POST = 10
 
 # The posting engine.
 MARKETPLACE_BASE_URL = env_str("MARKETPLACE_BASE_URL", "https://www.facebook.com").rstrip("/")
+MARKETPLACE_SELECTORS_FILE = env_str("MARKETPLACE_SELECTORS_FILE")
 BROWSER_EXECUTABLE = env_str("BROWSER_EXECUTABLE")
 BROWSER_HEADLESS = env_bool("BROWSER_HEADLESS", True)
-POSTING_DELAY_SECONDS = env_number("POSTING_DELAY_SECONDS", 30.0)
+BROWSER_TIMEOUT_SECONDS = env_number("BROWSER_TIMEOUT_SECONDS", 30.0, minimum=1)
+
+
+# Between two posts of one account: random in [min, max]. The default is gentle enough for the
+# real site ("We limit how often you can post"); tests set 0.
+POSTING_DELAY_SECONDS = env_seconds_range("POSTING_DELAY_SECONDS", "45,120")
+POSTING_MAX_ATTEMPTS = env_number("POSTING_MAX_ATTEMPTS", 3, int, 1)
+POSTING_RETRY_BACKOFF_SECONDS = env_number("POSTING_RETRY_BACKOFF_SECONDS", 5.0)
+JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
+JOB_STALE_SECONDS = env_number("JOB_STALE_SECONDS", 60.0, minimum=1)
 SESSION_MAX_AGE_DAYS = env_number("SESSION_MAX_AGE_DAYS", 30.0)
 
 # API.

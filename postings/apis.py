@@ -11,12 +11,16 @@ from rest_framework.views import APIView
 
 from config.negotiation import FirstRendererNegotiation
 from postings import selectors, services
-from postings.models import MarketplacePost
+from postings.models import MarketplacePost, PostingJob
 from postings.serializers import (
+    JobSerializer,
     PostFilterSerializer,
     PostImageSerializer,
     PostImageUploadSerializer,
     PostSerializer,
+    StartPostingRefusedSerializer,
+    StartPostingResponseSerializer,
+    StartPostingSerializer,
 )
 
 
@@ -104,3 +108,94 @@ class PostImageDetailApi(APIView):
         image = selectors.post_image_for(user=request.user, post_id=pk, image_id=image_id)
         services.post_image_delete(image=image)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _started(job: PostingJob, total_selected: int) -> Response:
+    """The seed's start-posting answer (202), or 503 when the worker could not be started."""
+    if job.status == PostingJob.Status.FAILED:
+        return Response({"success": False, "message": job.error_message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    return Response(
+        {
+            "success": True,
+            "message": f"Started posting process for {job.total_posts} pending post(s)",
+            "job_id": str(job.job_id),
+            "pending_count": job.total_posts,
+            "total_selected": total_selected,
+            "log_file": job.log_file,
+            "status_stream_url": f"/api/posts/status-stream/{job.job_id}/",
+        },
+        status=status.HTTP_202_ACCEPTED,
+    )
+
+
+_STARTED_RESPONSES = {202: StartPostingResponseSerializer, 400: StartPostingRefusedSerializer, 503: StartPostingRefusedSerializer}
+
+
+class StartPostingApi(APIView):
+    @extend_schema(
+        summary="Start posting listings",
+        description="`{\"post_ids\": [...]}`, or `{}` for every pending listing. Creates a job, takes the "
+        "posts that are pending and not held by another queued or running job, starts the worker and "
+        "answers at once. `total_selected` counts the posts asked for, `pending_count` those taken.",
+        request=StartPostingSerializer,
+        responses=_STARTED_RESPONSES,
+    )
+    def post(self, request):
+        body = StartPostingSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            job, total_selected = services.posting_job_create(
+                owner=request.user, post_ids=body.validated_data.get("post_ids")
+            )
+        except services.NothingToPost as exc:
+            return Response({"success": False, "message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return _started(services.posting_job_launch(job=job), total_selected)
+
+
+class PostRetryApi(OwnPostsMixin, generics.GenericAPIView):
+    serializer_class = StartPostingResponseSerializer
+
+    @extend_schema(
+        summary="Retry a failed listing",
+        description="The failed listing goes back to pending and a job is started for it; answers like start-posting.",
+        request=None,
+        responses=_STARTED_RESPONSES,
+    )
+    def post(self, request, pk):
+        post = services.post_retry(post=self.get_object())
+        try:
+            job, total_selected = services.posting_job_create(owner=request.user, post_ids=[post.pk])
+        except services.NothingToPost as exc:
+            return Response({"success": False, "message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return _started(services.posting_job_launch(job=job), total_selected)
+
+
+class JobListApi(generics.ListAPIView):
+    """The operator's posting jobs, newest first."""
+
+    serializer_class = JobSerializer
+
+    def get_queryset(self):
+        return selectors.jobs_for(user=self.request.user)
+
+    def paginate_queryset(self, queryset):
+        return selectors.reap_stale(super().paginate_queryset(queryset))
+
+
+class JobStatusApi(APIView):
+    @extend_schema(summary="A job's progress (seed section 1), with `final` once it has ended", responses=JobSerializer)
+    def get(self, request, job_id):
+        return Response(JobSerializer(selectors.job_for(user=request.user, job_id=job_id)).data)
+
+
+class JobCancelApi(APIView):
+    @extend_schema(
+        summary="Cancel a job",
+        description="The job stops after its current post and ends `cancelled`; the posts it has not "
+        "reached stay pending. 409 when it has already ended.",
+        request=None,
+        responses=JobSerializer,
+    )
+    def post(self, request, job_id):
+        job = services.posting_job_cancel(job=selectors.job_for(user=request.user, job_id=job_id))
+        return Response(JobSerializer(job).data)

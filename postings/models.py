@@ -36,6 +36,11 @@ class MarketplacePost(models.Model):
     retry_count = models.PositiveIntegerField(default=0)
     listing_url = models.URLField(max_length=500, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
+    # The queued or running job that has taken this post, if any: set and cleared with
+    # conditional UPDATEs, so two jobs can never take the same post.
+    claimed_by = models.ForeignKey(
+        "PostingJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="claimed_posts"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -103,6 +108,8 @@ class PostingJob(models.Model):
     )
     current_post_title = models.CharField(max_length=100, blank=True)
     error_message = models.TextField(blank=True)
+    # What the job is doing or waiting for, in words ("Waiting for job ... to finish with ...").
+    status_message = models.CharField(max_length=255, blank=True)
 
     log_file = models.CharField(max_length=500, blank=True)
     pid = models.PositiveIntegerField(null=True, blank=True)

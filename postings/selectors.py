@@ -3,7 +3,8 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import FacebookAccount
-from postings.models import MarketplacePost, PostImage
+from postings import services
+from postings.models import MarketplacePost, PostImage, PostingJob
 
 
 def posts_for(
@@ -25,3 +26,23 @@ def post_image_for(*, user, post_id: int, image_id: int) -> PostImage:
     return get_object_or_404(
         PostImage.objects.select_related("post"), pk=image_id, post_id=post_id, post__account__owner=user
     )
+
+
+def jobs_for(*, user) -> QuerySet[PostingJob]:
+    """The operator's jobs, newest first."""
+    return PostingJob.objects.filter(owner=user)
+
+
+def job_for(*, user, job_id) -> PostingJob:
+    """One of the operator's jobs, or 404. A job whose worker died is failed on the way."""
+    job = get_object_or_404(PostingJob, job_id=job_id, owner=user)
+    services.job_reap_if_stale(job=job)
+    return job
+
+
+def reap_stale(jobs) -> list[PostingJob]:
+    """The jobs, each checked for a dead worker first (no query for healthy ones)."""
+    jobs = list(jobs)
+    for job in jobs:
+        services.job_reap_if_stale(job=job)
+    return jobs

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from accounts.models import FacebookAccount
 from accounts.selectors import accounts_for
 from config.serializers import RejectUnknownFieldsMixin
-from postings.models import MarketplacePost, PostImage
+from postings.models import MarketplacePost, PostImage, PostingJob
 
 # What Marketplace takes and Pillow can check; the stored file gets the format's own suffix.
 IMAGE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
@@ -93,3 +93,42 @@ class PostImageUploadSerializer(RejectUnknownFieldsMixin, serializers.Serializer
         upload.seek(0)
         upload.name = f"photo{IMAGE_FORMATS[image_format]}"
         return upload
+
+
+class JobSerializer(serializers.ModelSerializer):
+    """The seed's job status, plus `final` once the job has ended and what it is waiting for."""
+
+    current_post_id = serializers.IntegerField(allow_null=True, read_only=True)
+    progress_percentage = serializers.FloatField(read_only=True)
+    final = serializers.BooleanField(source="is_final", read_only=True)
+
+    class Meta:
+        model = PostingJob
+        fields = [
+            "id", "job_id", "status", "total_posts", "completed_posts", "failed_posts",
+            "current_post_id", "current_post_title", "started_at", "completed_at",
+            "progress_percentage", "final", "error_message", "status_message", "cancel_requested", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class StartPostingSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    post_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, allow_empty=False, max_length=1000,
+        help_text="The listings to post; leave out to post every pending listing.",
+    )
+
+
+class StartPostingResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    job_id = serializers.UUIDField()
+    pending_count = serializers.IntegerField()
+    total_selected = serializers.IntegerField()
+    log_file = serializers.CharField()
+    status_stream_url = serializers.CharField()
+
+
+class StartPostingRefusedSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()

@@ -1,11 +1,24 @@
 """Writes for the postings app."""
+import logging
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import FacebookAccount
 from config.exceptions import Conflict
-from postings.models import MarketplacePost, PostImage
+from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob
+
+logger = logging.getLogger(__name__)
 
 
 def _lock_unless_posting(post: MarketplacePost) -> MarketplacePost:
@@ -67,3 +80,290 @@ def post_image_delete(*, image: PostImage) -> None:
     """Remove one photo (its file goes once committed); 409 while the listing is being posted."""
     _lock_unless_posting(image.post)
     image.delete()
+
+
+# --- posting jobs ---------------------------------------------------------------------------------
+
+class NothingToPost(Exception):
+    """No post could be taken into a job; the message says why."""
+
+
+def _check_own_posts(*, owner, post_ids: list[int]) -> None:
+    found = set(MarketplacePost.objects.filter(account__owner=owner, pk__in=post_ids).values_list("pk", flat=True))
+    unknown = sorted(set(post_ids) - found)
+    if unknown:
+        raise ValidationError({"post_ids": [f"No such posts of yours: {', '.join(map(str, unknown))}."]})
+
+
+@transaction.atomic
+def posting_job_create(*, owner, post_ids: list[int] | None = None) -> tuple[PostingJob, int]:
+    """Create a job and claim its posts in one transaction; returns (job, number of posts asked for).
+
+    Without `post_ids`, all the operator's pending posts. A post is taken when it is pending and
+    no queued or running job holds it: one conditional UPDATE on the post rows themselves, so two
+    concurrent calls never take the same post (each row is updated by one of them only).
+    """
+    if post_ids is None:
+        candidates = list(
+            MarketplacePost.objects.filter(account__owner=owner, status=MarketplacePost.Status.PENDING)
+            .values_list("pk", flat=True)
+        )
+        total_selected = len(candidates)
+    else:
+        _check_own_posts(owner=owner, post_ids=post_ids)
+        candidates, total_selected = sorted(set(post_ids)), len(set(post_ids))
+    job = PostingJob.objects.create(owner=owner)
+    taken = MarketplacePost.objects.filter(
+        pk__in=candidates, status=MarketplacePost.Status.PENDING, claimed_by__isnull=True
+    ).update(claimed_by=job)
+    if not taken:
+        raise NothingToPost(
+            "No pending posts to take: the selected posts are already posted, failed, or held by "
+            "another job" if total_selected else "You have no pending posts."
+        )
+    job.posts.set(MarketplacePost.objects.filter(claimed_by=job))
+    job.total_posts = taken
+    job.save(update_fields=["total_posts", "updated_at"])
+    return job, total_selected
+
+
+@transaction.atomic
+def post_retry(*, post: MarketplacePost) -> MarketplacePost:
+    """A failed post back to pending, so that a new job can take it; 409 unless it failed."""
+    reset = MarketplacePost.objects.filter(pk=post.pk, status=MarketplacePost.Status.FAILED).update(
+        status=MarketplacePost.Status.PENDING, updated_at=timezone.now()
+    )
+    if not reset:
+        raise Conflict(f"Only a failed post can be retried; this one is {post.status}.")
+    post.refresh_from_db()
+    return post
+
+
+def posting_job_cancel(*, job: PostingJob) -> PostingJob:
+    """Ask the job to stop after its current post; 409 when it has already ended."""
+    asked = PostingJob.objects.filter(pk=job.pk, status__in=PostingJob.ACTIVE_STATUSES).update(
+        cancel_requested=True, updated_at=timezone.now()
+    )
+    job.refresh_from_db()
+    if not asked:
+        raise Conflict(f"The job has already ended ({job.status}).")
+    return job
+
+
+def job_release_claims(*, job: PostingJob) -> int:
+    """Let go of the posts the job has not finished with: they stay (or are again) pending."""
+    return MarketplacePost.objects.filter(claimed_by=job).update(claimed_by=None)
+
+
+def job_finish(*, job: PostingJob, status: str, error_message: str = "") -> bool:
+    """End a job that is still active; False when it had already ended (e.g. reaped)."""
+    with transaction.atomic():
+        ended = PostingJob.objects.filter(pk=job.pk, status__in=PostingJob.ACTIVE_STATUSES).update(
+            status=status, error_message=error_message, status_message="", completed_at=timezone.now(),
+            current_post=None, current_post_title="", updated_at=timezone.now(),
+        )
+        job_release_claims(job=job)
+    job.refresh_from_db()
+    return bool(ended)
+
+
+def post_begin(*, job: PostingJob, post_id: int) -> MarketplacePost | None:
+    """Move a claimed pending post to `posting` and show it as the job's current post.
+
+    None when the post is no longer this job's to post (deleted, or edited out of pending).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        taken = MarketplacePost.objects.filter(
+            pk=post_id, claimed_by=job, status=MarketplacePost.Status.PENDING
+        ).update(status=MarketplacePost.Status.POSTING, updated_at=now)
+        if not taken:
+            MarketplacePost.objects.filter(pk=post_id, claimed_by=job).update(claimed_by=None)
+            return None
+        post = MarketplacePost.objects.select_related("account").get(pk=post_id)
+        PostingJob.objects.filter(pk=job.pk).update(
+            current_post=post, current_post_title=post.title, heartbeat_at=now, updated_at=now
+        )
+    return post
+
+
+def post_mark_posted(*, job: PostingJob, post: MarketplacePost, listing_url: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        MarketplacePost.objects.filter(pk=post.pk).update(
+            status=MarketplacePost.Status.POSTED, listing_url=listing_url[:500], posted_at=now,
+            error_message="", claimed_by=None, updated_at=now,
+        )
+        PostingJob.objects.filter(pk=job.pk).update(
+            completed_posts=F("completed_posts") + 1, heartbeat_at=now, updated_at=now
+        )
+
+
+@dataclass
+class Evidence:
+    """What the page looked like when a post failed."""
+
+    page_url: str = ""
+    screenshot_png: bytes | None = None
+    html: str | None = None
+
+
+def post_mark_failed(
+    *, job: PostingJob | None, post: MarketplacePost | None, error_type: str, message: str,
+    stack_trace: str = "", evidence: Evidence | None = None, owner=None,
+) -> ErrorLog:
+    """Record a failure: the post `failed` (retry_count + 1), the job's count, an ErrorLog with
+    the screenshot and the page's HTML beside it (when there is a page to show)."""
+    evidence = evidence or Evidence()
+    now = timezone.now()
+    log = ErrorLog(
+        owner=owner or (job.owner if job else post.account.owner), post=post, job=job,
+        error_type=error_type, error_message=message, stack_trace=stack_trace, page_url=evidence.page_url[:2000],
+    )
+    if evidence.screenshot_png:
+        stem = f"job{job.pk if job else 0}_post{post.pk if post else 0}_{uuid.uuid4().hex}"
+        try:
+            log.screenshot.save(f"{stem}.png", ContentFile(evidence.screenshot_png), save=False)
+            if evidence.html is not None:
+                log.screenshot.storage.save(f"error_screenshots/{stem}.html", ContentFile(evidence.html.encode()))
+        except OSError:
+            logger.exception("the screenshot of a failure could not be written; logging the failure without it")
+            log.screenshot = None
+    with transaction.atomic():
+        log.save()
+        if post is not None:
+            MarketplacePost.objects.filter(pk=post.pk).update(
+                status=MarketplacePost.Status.FAILED, error_message=message, retry_count=F("retry_count") + 1,
+                claimed_by=None, updated_at=now,
+            )
+        if job is not None and post is not None:
+            PostingJob.objects.filter(pk=job.pk).update(failed_posts=F("failed_posts") + 1, heartbeat_at=now, updated_at=now)
+    return log
+
+
+def job_heartbeat(*, job: PostingJob, status_message: str | None = None) -> None:
+    fields = {"heartbeat_at": timezone.now()}
+    if status_message is not None:
+        fields["status_message"] = status_message[:255]
+    PostingJob.objects.filter(pk=job.pk).update(**fields)
+
+
+def _blocking_jobs(job: PostingJob) -> dict[int, PostingJob]:
+    """Other running jobs that still hold posts of this job's accounts: {account_id: job}."""
+    accounts = MarketplacePost.objects.filter(claimed_by=job).values_list("account_id", flat=True)
+    holding = (
+        MarketplacePost.objects.filter(account_id__in=accounts, claimed_by__status=PostingJob.Status.RUNNING)
+        .exclude(claimed_by=job)
+        .select_related("claimed_by", "account")
+    )
+    return {post.account_id: post.claimed_by for post in holding}
+
+
+def job_begin(*, job: PostingJob, pid: int) -> bool:
+    """Make the job `running` if none of its accounts is in use by another running job.
+
+    Never two browsers on one account: while another job holds one of its accounts, the job stays
+    `queued` and says what it waits for (False). The check and the change are one transaction that
+    locks the job's accounts, so two workers cannot both start on one account.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        accounts = MarketplacePost.objects.filter(claimed_by=job).values_list("account_id", flat=True)
+        list(FacebookAccount.objects.select_for_update().filter(pk__in=accounts).order_by("pk"))
+        blocking = _blocking_jobs(job)
+        for other in {b.pk: b for b in blocking.values()}.values():
+            job_reap_if_stale(job=other)
+        blocking = _blocking_jobs(job)
+        if blocking:
+            waits = ", ".join(f"account {account} (job {other.job_id})" for account, other in sorted(blocking.items()))
+            PostingJob.objects.filter(pk=job.pk).update(
+                pid=pid, heartbeat_at=now, status_message=f"Waiting for another job to finish with {waits}"[:255]
+            )
+            return False
+        started = PostingJob.objects.filter(pk=job.pk, status=PostingJob.Status.QUEUED).update(
+            status=PostingJob.Status.RUNNING, pid=pid, heartbeat_at=now, started_at=now, status_message="",
+            updated_at=now,
+        )
+    job.refresh_from_db()
+    return bool(started)
+
+
+def _worker_alive(pid: int | None) -> bool:
+    """Whether a posting worker runs as `pid` on this host (a zombie or another program: no)."""
+    if not pid:
+        return False
+    proc = Path(f"/proc/{pid}")
+    if proc.is_dir():
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = (proc / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            return False
+        return state != "Z" and (b"post_to_marketplace" in cmdline or pid == os.getpid())
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def job_reap_if_stale(*, job: PostingJob, now=None) -> bool:
+    """Fail an active job whose worker is gone and silent for JOB_STALE_SECONDS.
+
+    Its in-flight post fails as `unknown` (it may have been published: check before retrying); its
+    untouched posts are let go and stay pending. Cheap when the job is healthy: no query.
+    """
+    if job.status not in PostingJob.ACTIVE_STATUSES:
+        return False
+    now = now or timezone.now()
+    last = job.heartbeat_at or job.created_at
+    if (now - last).total_seconds() < settings.JOB_STALE_SECONDS or _worker_alive(job.pid):
+        return False
+    message = "Worker stopped unexpectedly"
+    with transaction.atomic():
+        reaped = PostingJob.objects.filter(
+            pk=job.pk, status__in=PostingJob.ACTIVE_STATUSES, heartbeat_at=job.heartbeat_at
+        ).update(
+            status=PostingJob.Status.FAILED, error_message=message, status_message="", completed_at=now,
+            current_post=None, current_post_title="", updated_at=now,
+        )
+        if not reaped:
+            return False
+        for post in MarketplacePost.objects.filter(claimed_by=job, status=MarketplacePost.Status.POSTING):
+            post_mark_failed(
+                job=job, post=post, error_type=ErrorLog.ErrorType.UNKNOWN,
+                message="Interrupted while being posted: the worker stopped. It may have been "
+                "published: check Marketplace before retrying it",
+            )
+        job_release_claims(job=job)
+    job.refresh_from_db()
+    return True
+
+
+# Workers started by this process; polled so that finished ones do not linger as zombies.
+_children: list[subprocess.Popen] = []
+
+
+def posting_job_launch(*, job: PostingJob) -> PostingJob:
+    """Start `manage.py post_to_marketplace --job-id` detached, its output in LOG_DIR."""
+    _children[:] = [child for child in _children if child.poll() is None]
+    log_dir = Path(settings.LOG_DIR)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"job_{job.job_id}.log"
+    try:
+        with open(log_file, "ab") as output:
+            child = subprocess.Popen(
+                [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "post_to_marketplace",
+                 "--job-id", str(job.job_id)],
+                cwd=settings.BASE_DIR, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: a server restart does not kill it
+            )
+    except OSError as exc:
+        job_finish(job=job, status=PostingJob.Status.FAILED, error_message=f"The posting worker could not start: {exc}")
+        return job
+    _children.append(child)
+    PostingJob.objects.filter(pk=job.pk, pid__isnull=True).update(pid=child.pid, log_file=str(log_file))
+    job.refresh_from_db()
+    return job

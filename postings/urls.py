@@ -6,7 +6,12 @@ app_name = "postings"
 
 urlpatterns = [
     path("", apis.PostListCreateApi.as_view(), name="post-list"),
+    path("start-posting/", apis.StartPostingApi.as_view(), name="start-posting"),
+    path("jobs/", apis.JobListApi.as_view(), name="job-list"),
+    path("jobs/<uuid:job_id>/cancel/", apis.JobCancelApi.as_view(), name="job-cancel"),
+    path("job-status/<uuid:job_id>/", apis.JobStatusApi.as_view(), name="job-status"),
     path("<int:pk>/", apis.PostDetailApi.as_view(), name="post-detail"),
+    path("<int:pk>/retry/", apis.PostRetryApi.as_view(), name="post-retry"),
     path("<int:pk>/images/", apis.PostImageListApi.as_view(), name="post-image-list"),
     path("<int:pk>/images/<int:image_id>/", apis.PostImageDetailApi.as_view(), name="post-image-detail"),
 ]

@@ -20,6 +20,11 @@ EXPECTED_PATHS = {
     "/api/posts/{id}/",
     "/api/posts/{id}/images/",
     "/api/posts/{id}/images/{image_id}/",
+    "/api/posts/{id}/retry/",
+    "/api/posts/start-posting/",
+    "/api/posts/jobs/",
+    "/api/posts/jobs/{job_id}/cancel/",
+    "/api/posts/job-status/{job_id}/",
     "/api/health/",
 }
 DASHBOARD = "http://localhost:3000"

@@ -1,0 +1,68 @@
+"""One Chromium per job, one browser context per account, sessions read and saved back."""
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from playwright.sync_api import Browser, BrowserContext, Playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from accounts import session_files
+from accounts.models import FacebookAccount
+from postings.browser import errors
+from postings.browser.executable import BrowserNotFound, find_chromium, launch_args
+from postings.browser.session import state_for_target, state_from_target
+
+logger = logging.getLogger(__name__)
+
+
+def launch(playwright: Playwright) -> Browser:
+    """Start Chromium, or raise BrowserUnavailable saying what to install."""
+    try:
+        executable = find_chromium(settings.BROWSER_EXECUTABLE)
+    except BrowserNotFound as exc:
+        raise errors.BrowserUnavailable(str(exc)) from exc
+    try:
+        return playwright.chromium.launch(
+            executable_path=str(executable), args=launch_args(), headless=settings.BROWSER_HEADLESS
+        )
+    except PlaywrightError as exc:
+        raise errors.BrowserUnavailable(
+            f"Chromium at {executable} could not start ({str(exc).strip().splitlines()[0]}). "
+            "Install a working one: `sudo apt-get install -y chromium`, or set BROWSER_EXECUTABLE"
+        ) from exc
+
+
+class AccountContext:
+    """The browser context of one account: its session loaded, and saved back after a success."""
+
+    def __init__(self, browser: Browser, account: FacebookAccount):
+        self.account = account
+        path: Path = account.session_path
+        try:
+            self.state = session_files.read_state(path)
+        except FileNotFoundError:
+            raise errors.SessionExpired(
+                f"Account {account.email} has no session file. Upload its session first"
+            ) from None
+        except (OSError, session_files.SessionFormatError) as exc:
+            raise errors.SessionExpired(
+                f"The session file of account {account.email} is unusable ({exc}). Upload it again"
+            ) from None
+        self.context: BrowserContext = browser.new_context(
+            storage_state=state_for_target(self.state, settings.MARKETPLACE_BASE_URL),
+            locale="en-US",
+            viewport={"width": 1280, "height": 900},
+        )
+        self.context.set_default_timeout(settings.BROWSER_TIMEOUT_SECONDS * 1000)
+
+    def save_session(self) -> None:
+        """Write back what the browser holds now, so that the session stays fresh."""
+        state = state_from_target(self.state, self.context.cookies(), settings.MARKETPLACE_BASE_URL)
+        session_files.write_atomic(self.account.session_path, state)
+        self.state = state
+
+    def close(self) -> None:
+        try:
+            self.context.close()
+        except PlaywrightError:
+            logger.warning("closing the browser context of account %s failed", self.account.pk, exc_info=True)

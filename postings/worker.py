@@ -1,0 +1,273 @@
+"""The posting worker: runs one job, post by post, in one Chromium.
+
+Run by `manage.py post_to_marketplace`. Everything it learns goes into the database as it happens
+(the job row for progress, the posts, ErrorLogs), so the API and the status stream can show it.
+"""
+import logging
+import os
+import random
+import threading
+import time
+import traceback
+from collections import defaultdict
+from collections.abc import Callable
+from itertools import chain, zip_longest
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
+from postings import services
+from postings.browser import errors
+from postings.browser.driver import AccountContext, launch
+from postings.browser.pages import ListingForm
+from postings.browser.selectors import SelectorsFileError, load_selectors
+from postings.models import ErrorLog, MarketplacePost, PostingJob
+
+logger = logging.getLogger(__name__)
+
+ACCOUNT_WAIT_POLL_SECONDS = 1.0
+
+
+def pause(seconds: float, *, job: PostingJob | None = None) -> bool:
+    """The one place the worker waits for time: pacing between posts and retry backoff.
+
+    Returns False early when the job is asked to cancel meanwhile.
+    """
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 1.0))
+        if job is not None and PostingJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+            return False
+    return True
+
+
+class Heartbeat(threading.Thread):
+    """Writes `heartbeat_at` every JOB_HEARTBEAT_SECONDS while the worker lives."""
+
+    def __init__(self, job: PostingJob):
+        super().__init__(name=f"heartbeat-{job.job_id}", daemon=True)
+        self.job = job
+        self.stopped = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                services.job_heartbeat(job=self.job)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.join()
+
+
+def listing_problems(post: MarketplacePost) -> list[str]:
+    """Why this listing cannot be published as it is (checked before any browser starts)."""
+    problems = []
+    images = list(post.images.all())
+    if not images:
+        problems.append("it has no photo (Marketplace needs at least one)")
+    elif missing := [image.pk for image in images if not image.image.storage.exists(image.image.name)]:
+        problems.append(f"the files of photo(s) {', '.join(map(str, missing))} are missing")
+    if not post.title.strip():
+        problems.append("its title is empty")
+    if post.price is None or post.price < 0:
+        problems.append("its price is not a number of 0 or more")
+    if not post.category.strip():
+        problems.append("it has no category")
+    if not post.location.strip():
+        problems.append("it has no location (Marketplace needs one)")
+    return problems
+
+
+def _interleaved(posts: list[MarketplacePost]) -> list[MarketplacePost]:
+    """One post per account in turn, so that pacing one account does not idle the others."""
+    by_account = defaultdict(list)
+    for post in posts:
+        by_account[post.account_id].append(post)
+    return [p for p in chain.from_iterable(zip_longest(*by_account.values())) if p is not None]
+
+
+def _evidence(page) -> services.Evidence:
+    evidence = services.Evidence(page_url=page.url)
+    try:
+        evidence.screenshot_png = page.screenshot(full_page=True, timeout=10_000)
+        evidence.html = page.content()
+    except PlaywrightError:
+        logger.warning("could not capture the page of a failure", exc_info=True)
+    return evidence
+
+
+class JobRunner:
+    def __init__(self, job: PostingJob, progress: Callable[[PostingJob], None] | None = None):
+        self.job = job
+        self.progress = progress or (lambda job: None)
+        self.timeout_ms = settings.BROWSER_TIMEOUT_SECONDS * 1000
+        self.contexts: dict[int, AccountContext] = {}
+        self.stopped_accounts: dict[int, errors.PostingError] = {}
+        self.last_post_at: dict[int, float] = {}
+
+    def _report(self) -> None:
+        self.job.refresh_from_db()
+        self.progress(self.job)
+
+    def _cancel_requested(self) -> bool:
+        return PostingJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+
+    def run(self) -> None:
+        selectors = load_selectors(settings.MARKETPLACE_SELECTORS_FILE)
+        posts = _interleaved(list(
+            MarketplacePost.objects.filter(claimed_by=self.job).select_related("account")
+            .prefetch_related("images").order_by("pk")
+        ))
+        ready = []
+        for post in posts:
+            problems = listing_problems(post)
+            if not problems:
+                ready.append(post)
+            elif started := services.post_begin(job=self.job, post_id=post.pk):
+                services.post_mark_failed(
+                    job=self.job, post=started, error_type=ErrorLog.ErrorType.VALIDATION_ERROR,
+                    message=f"Not posted: {'; '.join(problems)}.",
+                )
+                self._report()
+        if not ready:
+            return
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            try:
+                for post in ready:
+                    if self._cancel_requested():
+                        return
+                    self._post_one(browser, post.pk, selectors)
+                    self._report()
+            finally:
+                for context in self.contexts.values():
+                    context.close()
+                browser.close()
+
+    def _pace(self, account_id: int) -> bool:
+        if account_id not in self.last_post_at:
+            return True
+        low, high = settings.POSTING_DELAY_SECONDS
+        wait = random.uniform(low, high) - (time.monotonic() - self.last_post_at[account_id])
+        return pause(wait, job=self.job) if wait > 0 else True
+
+    def _post_one(self, browser, post_id: int, selectors: dict) -> None:
+        claimed = MarketplacePost.objects.filter(pk=post_id, claimed_by=self.job).values_list("account_id", flat=True)
+        if not claimed:
+            return  # deleted meanwhile
+        if claimed[0] not in self.stopped_accounts and not self._pace(claimed[0]):
+            return  # cancelled while pacing
+        post = services.post_begin(job=self.job, post_id=post_id)
+        if post is None:
+            return
+        self._report()
+        account = post.account
+        try:
+            if account.pk in self.stopped_accounts:
+                first = self.stopped_accounts[account.pk]
+                raise type(first)(f"Skipped: account {account.email} stopped earlier in this job ({first})")
+            if account.pk not in self.contexts:
+                self.contexts[account.pk] = AccountContext(browser, account)
+            listing_url = self._publish_with_retries(self.contexts[account.pk], post, selectors)
+        except errors.PostingError as exc:
+            if exc.stops_account:
+                self.stopped_accounts.setdefault(account.pk, exc)
+            self._record_failure(post, exc)
+        except Exception as exc:  # anything unforeseen still ends as a recorded failure, never a stuck post
+            logger.exception("post %s failed unexpectedly", post.pk)
+            self._record_failure(post, errors.PostingError(f"Unexpected error: {exc}"), cause=exc)
+        else:
+            self.contexts[account.pk].save_session()
+            services.post_mark_posted(job=self.job, post=post, listing_url=listing_url)
+            logger.info("post %s published: %s", post.pk, listing_url)
+        finally:
+            self.last_post_at[account.pk] = time.monotonic()
+
+    def _record_failure(self, post, exc: errors.PostingError, cause: Exception | None = None) -> None:
+        logger.warning("post %s failed (%s): %s", post.pk, exc.error_type, exc)
+        services.post_mark_failed(
+            job=self.job, post=post, error_type=exc.error_type, message=str(exc),
+            stack_trace="".join(traceback.format_exception(cause or exc)),
+            evidence=getattr(exc, "evidence", None),
+        )
+
+    def _publish_with_retries(self, account_context: AccountContext, post, selectors: dict) -> str:
+        photos = [image.image.path for image in post.images.all()]
+        attempt = 0
+        while True:
+            attempt += 1
+            page = account_context.context.new_page()
+            form = ListingForm(page, selectors=selectors, base_url=settings.MARKETPLACE_BASE_URL, timeout_ms=self.timeout_ms)
+            try:
+                form.open()
+                form.fill(post, photos)
+                form.advance_to_publish()
+                return form.publish(post.title)
+            except errors.PostingError as exc:
+                failure = exc
+            except PlaywrightTimeout as exc:
+                failure = (errors.PublishUnconfirmed if form.publish_clicked else errors.PageTimeout)(str(exc).splitlines()[0])
+                failure.__cause__ = exc
+            except PlaywrightError as exc:
+                kind = errors.PublishUnconfirmed if form.publish_clicked else (
+                    errors.NetworkError if "net::" in str(exc) else errors.PostingError
+                )
+                failure = kind(str(exc).splitlines()[0])
+                failure.__cause__ = exc
+            if failure.retryable and not form.publish_clicked and attempt < settings.POSTING_MAX_ATTEMPTS:
+                logger.info("post %s: attempt %s failed (%s), retrying on a fresh page", post.pk, attempt, failure)
+                page.close()
+                pause(settings.POSTING_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+                continue
+            if failure.retryable and attempt > 1:
+                failure.args = (f"{failure} (after {attempt} attempts)",)
+            failure.evidence = _evidence(page)
+            page.close()
+            raise failure
+
+
+def run_job(*, job_id, progress: Callable[[PostingJob], None] | None = None) -> PostingJob:
+    """Run a queued job to its end and return it. Waits while another job uses one of its accounts."""
+    job = PostingJob.objects.get(job_id=job_id)
+    while not services.job_begin(job=job, pid=os.getpid()):
+        job.refresh_from_db()
+        if job.status != PostingJob.Status.QUEUED:
+            return job  # ended meanwhile (reaped), or another worker runs it
+        if job.cancel_requested:
+            services.job_finish(job=job, status=PostingJob.Status.CANCELLED)
+            return job
+        if progress:
+            progress(job)
+        pause(ACCOUNT_WAIT_POLL_SECONDS)
+        close_old_connections()
+    with Heartbeat(job):
+        try:
+            JobRunner(job, progress).run()
+        except (errors.BrowserUnavailable, SelectorsFileError) as exc:
+            _fail_job(job, str(exc), exc)
+        except Exception as exc:
+            logger.exception("job %s failed", job.job_id)
+            _fail_job(job, f"The worker failed: {exc}", exc)
+            raise
+        else:
+            cancelled = PostingJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
+            services.job_finish(job=job, status=PostingJob.Status.CANCELLED if cancelled else PostingJob.Status.COMPLETED)
+    job.refresh_from_db()
+    return job
+
+
+def _fail_job(job: PostingJob, message: str, exc: Exception) -> None:
+    services.post_mark_failed(
+        job=job, post=None, error_type=ErrorLog.ErrorType.UNKNOWN, message=message,
+        stack_trace="".join(traceback.format_exception(exc)),
+    )
+    services.job_finish(job=job, status=PostingJob.Status.FAILED, error_message=message)
