@@ -11,6 +11,7 @@ import time
 import traceback
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from itertools import chain, zip_longest
 
 from django.conf import settings
@@ -68,6 +69,26 @@ class Heartbeat(threading.Thread):
         self.join()
 
 
+@contextmanager
+def orm_beside_playwright():
+    """Let this thread use the ORM while Playwright's sync API runs its event loop in it.
+
+    Playwright's sync API keeps an asyncio loop running in the calling thread, which makes Django
+    refuse every query ("You cannot call this from an async context"). Nothing here is async code:
+    the queries and the browser calls take turns in one thread. The permission is scoped to the
+    browser block and restored after it.
+    """
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
 def listing_problems(post: MarketplacePost) -> list[str]:
     """Why this listing cannot be published as it is (checked before any browser starts)."""
     problems = []
@@ -95,8 +116,9 @@ def _interleaved(posts: list[MarketplacePost]) -> list[MarketplacePost]:
     return [p for p in chain.from_iterable(zip_longest(*by_account.values())) if p is not None]
 
 
-def _evidence(page) -> services.Evidence:
-    evidence = services.Evidence(page_url=page.url)
+def _evidence(page, intended_url: str) -> services.Evidence:
+    # After a failed navigation the page is still about:blank: record where it was going.
+    evidence = services.Evidence(page_url=intended_url if page.url in ("", "about:blank") else page.url)
     try:
         evidence.screenshot_png = page.screenshot(full_page=True, timeout=10_000)
         evidence.html = page.content()
@@ -140,7 +162,7 @@ class JobRunner:
                 self._report()
         if not ready:
             return
-        with sync_playwright() as playwright:
+        with orm_beside_playwright(), sync_playwright() as playwright:
             browser = launch(playwright)
             try:
                 for post in ready:
@@ -230,7 +252,7 @@ class JobRunner:
                 continue
             if failure.retryable and attempt > 1:
                 failure.args = (f"{failure} (after {attempt} attempts)",)
-            failure.evidence = _evidence(page)
+            failure.evidence = _evidence(page, settings.MARKETPLACE_BASE_URL + selectors["create_path"])
             page.close()
             raise failure
 

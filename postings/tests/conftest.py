@@ -1,0 +1,105 @@
+"""Fixtures for driving real Chromium against the local marketplace simulator."""
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import FacebookAccount
+from accounts.services import account_session_store
+from conftest import image_bytes
+from postings import services
+from postings.models import MarketplacePost
+
+
+class Simulator:
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def call(self, method: str, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def mint_session(self, email: str) -> dict:
+        return self.call("POST", "/__sim__/sessions", {"email": email})
+
+    def fault(self, name: str, **options) -> None:
+        self.call("POST", "/__sim__/faults", {"name": name, **options})
+
+    def listings(self) -> list[dict]:
+        return self.call("GET", "/__sim__/listings")["listings"]
+
+    def reset(self) -> None:
+        self.call("POST", "/__sim__/reset")
+
+
+@pytest.fixture(scope="session")
+def simulator_process():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--port", "0"],
+        cwd=django_settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    line = process.stdout.readline()  # blocks until the simulator says it listens
+    if "listening on" not in line:
+        process.kill()
+        pytest.fail(f"the simulator did not start: {line}{process.stdout.read()}")
+    yield Simulator(line.rsplit(" ", 1)[-1].strip())
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def simulator(simulator_process, settings):
+    """A clean simulator, and the engine pointed at it with fast, deterministic timings."""
+    simulator_process.reset()
+    settings.MARKETPLACE_BASE_URL = simulator_process.base_url
+    settings.POSTING_DELAY_SECONDS = (0.0, 0.0)
+    settings.POSTING_RETRY_BACKOFF_SECONDS = 0.0
+    settings.BROWSER_TIMEOUT_SECONDS = 5.0
+    settings.JOB_HEARTBEAT_SECONDS = 0.5
+    return simulator_process
+
+
+def facebook_cookies(pair: dict) -> list[dict]:
+    return [
+        {"name": "c_user", "value": pair["c_user"], "domain": ".facebook.com", "path": "/",
+         "expires": 4102444800, "httpOnly": False, "secure": True, "sameSite": "None"},
+        {"name": "xs", "value": pair["xs"], "domain": ".facebook.com", "path": "/",
+         "expires": 4102444800, "httpOnly": True, "secure": True, "sameSite": "None"},
+    ]
+
+
+@pytest.fixture
+def make_account(simulator, operator):
+    """An account of `operator` with a session the simulator issued (its c_user in `.c_user`)."""
+    def make(email: str = "seller@example.com", owner=None) -> FacebookAccount:
+        account = FacebookAccount.objects.create(owner=owner or operator, email=email)
+        pair = simulator.mint_session(email)
+        account_session_store(account=account, data={"cookies": facebook_cookies(pair), "origins": []})
+        account.c_user = pair["c_user"]
+        return account
+    return make
+
+
+@pytest.fixture
+def make_post():
+    def make(account, title="Oak table", photos=1, **fields) -> MarketplacePost:
+        post = MarketplacePost.objects.create(
+            account=account, title=title, price=fields.pop("price", 120), category=fields.pop("category", "Furniture"),
+            condition=fields.pop("condition", "Used - Good"), location=fields.pop("location", "Austin, TX"),
+            description=fields.pop("description", "Solid oak."), **fields,
+        )
+        for index in range(photos):
+            upload = SimpleUploadedFile(f"p{index}.png", image_bytes(color=(index * 40, 90, 20)), "image/png")
+            services.post_image_add(post=post, upload=upload)
+        return post
+    return make

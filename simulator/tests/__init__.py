@@ -1,0 +1,1 @@
+"""Tests of the Marketplace simulator (no Django needed)."""
