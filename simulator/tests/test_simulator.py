@@ -250,6 +250,15 @@ def test_fault_definitions_are_validated_listed_and_cleared(sim):
     assert sim.faults() == []
 
 
+def publish_directly(sim, session, title="Lamp"):
+    """POST a listing as the page does, without a browser."""
+    body, content_type = multipart({"title": title, "price": "10"}, [("photos", "a.png", png((0, 0, 0)))])
+    status, answer = sim.call("POST", "/marketplace/create/item/publish", raw=body, headers={
+        "Cookie": f"c_user={session['c_user']}; xs={session['xs']}", "Content-Type": content_type})
+    assert status == HTTPStatus.OK, answer
+    return answer["id"]
+
+
 def test_publish_endpoint_validates_and_counts_photo_bytes_exactly(sim):
     session = sim.session()
     cookie = {"Cookie": f"c_user={session['c_user']}; xs={session['xs']}"}
@@ -285,9 +294,11 @@ def test_publish_endpoint_validates_and_counts_photo_bytes_exactly(sim):
 
 
 def test_reset_forgets_listings_and_faults_but_not_sessions(sim, page):
+    publish_directly(sim, page.session)
     sim.fault(name="temporary_block")
-    sim.call("POST", "/__sim__/reset")
-    assert sim.faults() == []
+    assert sim.call("POST", "/__sim__/reset")[0] == HTTPStatus.NO_CONTENT
+    assert sim.listings() == [] and sim.faults() == []
+    assert publish_directly(sim, page.session) == 1  # numbering starts again
     page.goto(sim.url(CREATE))
     expect(marketplace_form(page)).to_be_visible()
 
@@ -328,6 +339,27 @@ def test_a_revoked_session_is_logged_out(sim, page):
     assert sim.call("POST", "/__sim__/sessions/revoke", {"xs": xs})[0] == HTTPStatus.NO_CONTENT
     page.goto(sim.url(CREATE))
     assert page.url.startswith(sim.url("/login/"))
+
+
+def test_home_and_marketplace_lead_to_the_create_page(sim, page):
+    page.goto(sim.url("/"))
+    expect(page.get_by_role("heading", name="Facebook", level=1)).to_be_visible()
+    page.get_by_role("link", name="Marketplace").click()
+    expect(page.get_by_role("heading", name="Marketplace", level=1)).to_be_visible()
+    page.get_by_role("link", name="Create new listing").click()
+    expect(marketplace_form(page)).to_be_visible()
+
+
+def test_selling_page_lists_only_the_account_own_listings_newest_first(sim, new_page):
+    alice, bob = new_page("alice@example.com"), new_page("bob@example.com")
+    publish_directly(sim, alice.session, "Chair")
+    publish_directly(sim, bob.session, "Bike")
+    publish_directly(sim, alice.session, "Desk")
+    alice.goto(sim.url(SELLING))
+    expect(alice.get_by_role("heading", name="Your listings")).to_be_visible()
+    links = alice.get_by_role("main").get_by_role("link", name=re.compile("^(Chair|Bike|Desk)$"))
+    expect(links).to_have_text(["Desk", "Chair"])
+    expect(links.first).to_have_attribute("href", "/marketplace/item/3/")
 
 
 # -- the create-listing page ---------------------------------------------------------------------
