@@ -53,6 +53,10 @@ def normalise_dashes(text: str) -> str:
     return text.replace("\u2013", "-").replace("\u2014", "-")
 
 
+class BodyTooLarge(Exception):
+    pass
+
+
 class Route:
     def __init__(self, method: str, pattern: str, view: Callable, *, login: bool = False):
         self.method = method
@@ -112,6 +116,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "method not allowed"},
                                       headers=[("Allow", ", ".join(allowed))])
             return self.send_html(HTTPStatus.NOT_FOUND, pages.not_found_page())
+        except BodyTooLarge:
+            self.close_connection = True
+            self.send_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "body too large"})
         except ConnectionError:
             pass  # the browser went away; nothing to answer
         except Exception:  # a simulator bug: say so loudly, never hang the client
@@ -124,7 +131,7 @@ class Handler(BaseHTTPRequestHandler):
     def read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
-            raise ValueError("body too large")
+            raise BodyTooLarge
         return self.rfile.read(length) if length > 0 else b""
 
     def read_json(self):
