@@ -417,7 +417,7 @@ def run_in_thread(port: int = 0, host: str = "127.0.0.1", *, quiet: bool = True)
     return server.base_url, shutdown
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, *, quiet: bool = False) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8765, *, quiet: bool = True) -> None:
     """Serve in the foreground until SIGTERM or SIGINT."""
     server = SimulatorServer(host, port, quiet=quiet)
 
