@@ -1,5 +1,12 @@
 """Fixtures shared by every app's tests."""
 import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -62,3 +69,59 @@ def image_bytes(fmt: str = "PNG", size=(64, 48), color=(200, 30, 30)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, format=fmt)
     return buffer.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+
+@pytest.fixture
+def live_server_env(tmp_path, settings):
+    """What a server or worker subprocess needs to share this test's database and directories."""
+    from django.db import connection
+
+    return {
+        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "SESSIONS_DIR": str(settings.SESSIONS_DIR),
+        "LOG_DIR": str(settings.LOG_DIR),
+    }
+
+
+def start_uvicorn(port: int, env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--timeout-graceful-shutdown", "2"],
+        cwd=os.path.dirname(os.path.abspath(__file__)), env={**os.environ, **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+
+
+def wait_for_health(url: str, server: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:  # wait for the condition "the server answers", not for a fixed time
+        try:
+            with urllib.request.urlopen(f"{url}/api/health/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"uvicorn did not start: {server.stdout.read().decode()}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def live_server_url(transactional_db, live_server_env):
+    """uvicorn serving config.asgi on a free port, on this test's database; stopped afterwards."""
+    port = free_port()
+    server = start_uvicorn(port, live_server_env)
+    url = f"http://127.0.0.1:{port}"
+    wait_for_health(url, server)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)

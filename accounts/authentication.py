@@ -5,7 +5,9 @@ on GET and HEAD only: a browser `EventSource(url, {withCredentials: true})` or a
 the dashboard's origin can read, but a cross-site form cannot write with it, so cookie-borne writes
 need no CSRF token because there are none.
 """
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from rest_framework.exceptions import AuthenticationFailed
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -46,6 +48,21 @@ class BearerOrCookieScheme(OpenApiAuthenticationExtension):
             {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             {"type": "apiKey", "in": "cookie", "name": settings.AUTH_COOKIE_NAME},
         ]
+
+
+async def authenticate_operator(request):
+    """The operator behind a plain (non-DRF) async view's request, or None.
+
+    The same credentials as the API: bearer token, the access cookie on GET/HEAD, Django's session.
+    """
+    try:
+        result = await sync_to_async(BearerOrCookieJWTAuthentication().authenticate)(request)
+    except (AuthenticationFailed, InvalidToken, TokenError):
+        return None
+    if result is not None:
+        return result[0]
+    user = await request.auser()
+    return user if user.is_authenticated else None
 
 
 def set_auth_cookie(response, access_token: str) -> None:

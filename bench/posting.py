@@ -344,7 +344,7 @@ def print_report(results: Results) -> None:
     within, faster = targets["engine_within_1_5x_of_minimal"], targets["engine_faster_than_browser_per_listing"]
     print()
     print(f"Target: engine within {TARGET_ENGINE_VS_MINIMAL}x of (a): {'PASS' if within['passed'] else 'FAIL'} "
-          f"(engine is {within['ratio']:.2f}x of (a))")
+          f"(engine is {within['ratio']:.3f}x of (a))")
     print(f"Target: engine faster than (b): {'PASS' if faster['passed'] else 'FAIL'} "
           f"(engine takes {faster['seconds_saved_per_listing']:.3f} s less per listing, "
           f"{faster['speedup']:.2f}x as fast as (b))")

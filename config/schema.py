@@ -22,6 +22,34 @@ def _can_conflict(path: str, method: str) -> bool:
     return path == "/api/accounts/{id}/" and method == "delete"
 
 
+STATUS_STREAM = {
+    "get": {
+        "operationId": "posts_status_stream",
+        "summary": "A job's progress as Server-Sent Events",
+        "description": "`text/event-stream`: the job's state at once, then one `data:` event per change, each "
+        "with an increasing `id:`; a comment line after 15 s of silence; a last event with `\"final\": "
+        "true`, then the stream closes. A job that already ended gets its final event at once. "
+        "`Last-Event-ID` is accepted: the client gets the current state. Credentials: bearer token, or "
+        "the access cookie (an `EventSource` with `withCredentials`).",
+        "tags": ["posts"],
+        "parameters": [{"in": "path", "name": "job_id", "required": True, "schema": {"type": "string", "format": "uuid"}}],
+        "security": [{"jwtAuth": []}, {"jwtCookie": []}],
+        "responses": {
+            "200": {
+                "description": "Events whose data is a job status (the Job schema).",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+        },
+    }
+}
+
+
+def add_status_stream(result, generator, request, public):
+    """The stream is a plain async Django view, which drf-spectacular does not see: describe it."""
+    result.setdefault("paths", {})["/api/posts/status-stream/{job_id}/"] = STATUS_STREAM
+    return result
+
+
 def add_error_responses(result, generator, request, public):
     """Document 400, 401, 404 and 409 where an operation can answer them."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA

@@ -211,6 +211,12 @@ JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
 JOB_STALE_SECONDS = env_number("JOB_STALE_SECONDS", 60.0, minimum=1)
 SESSION_MAX_AGE_DAYS = env_number("SESSION_MAX_AGE_DAYS", 30.0)
 
+# The job status stream: how often the shared watcher reads the watched jobs, the silence after
+# which a comment keeps the connection open, and the reconnection delay suggested to clients.
+SSE_POLL_SECONDS = env_number("SSE_POLL_SECONDS", 0.5, minimum=0.01)
+SSE_HEARTBEAT_SECONDS = env_number("SSE_HEARTBEAT_SECONDS", 15.0, minimum=0.1)
+SSE_RETRY_MILLISECONDS = env_number("SSE_RETRY_MILLISECONDS", 3000, int, 0)
+
 # API.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -252,6 +258,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_status_stream",
         "config.schema.add_error_responses",
     ],
 }

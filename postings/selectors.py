@@ -1,5 +1,6 @@
 """Reads for the postings app. Every queryset starts from the operator: nothing else is visible."""
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import FacebookAccount
@@ -38,6 +39,13 @@ def job_for(*, user, job_id) -> PostingJob:
     job = get_object_or_404(PostingJob, job_id=job_id, owner=user)
     services.job_reap_if_stale(job=job)
     return job
+
+
+def job_for_or_none(*, user, job_id) -> PostingJob | None:
+    try:
+        return job_for(user=user, job_id=job_id)
+    except Http404:
+        return None
 
 
 def reap_stale(jobs) -> list[PostingJob]:

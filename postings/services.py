@@ -276,9 +276,12 @@ def job_begin(*, job: PostingJob, pid: int) -> bool:
         blocking = _blocking_jobs(job)
         if blocking:
             waits = ", ".join(f"account {account} (job {other.job_id})" for account, other in sorted(blocking.items()))
-            PostingJob.objects.filter(pk=job.pk).update(
-                pid=pid, heartbeat_at=now, status_message=f"Waiting for another job to finish with {waits}"[:255]
+            message = f"Waiting for another job to finish with {waits}"[:255]
+            changed = PostingJob.objects.filter(pk=job.pk).exclude(status_message=message).update(
+                pid=pid, heartbeat_at=now, status_message=message, updated_at=now
             )
+            if not changed:
+                PostingJob.objects.filter(pk=job.pk).update(pid=pid, heartbeat_at=now)
             return False
         started = PostingJob.objects.filter(pk=job.pk, status=PostingJob.Status.QUEUED).update(
             status=PostingJob.Status.RUNNING, pid=pid, heartbeat_at=now, started_at=now, status_message="",

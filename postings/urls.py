@@ -10,6 +10,7 @@ urlpatterns = [
     path("jobs/", apis.JobListApi.as_view(), name="job-list"),
     path("jobs/<uuid:job_id>/cancel/", apis.JobCancelApi.as_view(), name="job-cancel"),
     path("job-status/<uuid:job_id>/", apis.JobStatusApi.as_view(), name="job-status"),
+    path("status-stream/<uuid:job_id>/", apis.job_status_stream, name="status-stream"),
     path("<int:pk>/", apis.PostDetailApi.as_view(), name="post-detail"),
     path("<int:pk>/retry/", apis.PostRetryApi.as_view(), name="post-retry"),
     path("<int:pk>/images/", apis.PostImageListApi.as_view(), name="post-image-list"),

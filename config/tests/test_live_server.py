@@ -1,30 +1,14 @@
 """The README's newcomer flow, over real HTTP against uvicorn serving config.asgi."""
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
 from http import HTTPStatus
-from pathlib import Path
 
-import pytest
-from django.conf import global_settings, settings
+from django.conf import global_settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 from PIL import Image
-
-PROJECT_DIR = Path(settings.BASE_DIR)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def call(method, url, *, token=None, body=None, content_type="application/json"):
@@ -48,39 +32,6 @@ def multipart(field: str, filename: str, content: bytes, content_type: str) -> t
         f"Content-Type: {content_type}\r\n\r\n"
     ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
-
-
-@pytest.fixture
-def live_server_url(transactional_db, tmp_path):
-    """uvicorn on a free port, on this test's database and directories; stopped afterwards."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "SESSIONS_DIR": str(tmp_path / "sessions"),
-        "LOG_DIR": str(tmp_path / "logs"),
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--timeout-graceful-shutdown", "2"],
-        cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:  # wait for the condition "the server answers", not for a fixed time
-        try:
-            if call("GET", f"{url}/api/health/")[0] == HTTPStatus.OK:
-                break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail(f"uvicorn did not start: {server.stdout.read().decode()}")
-        time.sleep(0.05)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
 
 
 def test_a_newcomer_can_do_the_readme_flow_over_http_with_a_bearer_token(live_server_url, tmp_path, settings):

@@ -25,6 +25,7 @@ EXPECTED_PATHS = {
     "/api/posts/jobs/",
     "/api/posts/jobs/{job_id}/cancel/",
     "/api/posts/job-status/{job_id}/",
+    "/api/posts/status-stream/{job_id}/",
     "/api/health/",
 }
 DASHBOARD = "http://localhost:3000"

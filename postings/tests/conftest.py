@@ -1,10 +1,9 @@
 """Fixtures for driving real Chromium against the local marketplace simulator."""
 import json
-import os
 import subprocess
 import sys
+import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -14,7 +13,7 @@ from accounts.models import FacebookAccount
 from accounts.services import account_session_store
 from conftest import image_bytes
 from postings import services
-from postings.models import MarketplacePost
+from postings.models import MarketplacePost, PostingJob
 
 
 class Simulator:
@@ -103,3 +102,34 @@ def make_post():
             services.post_image_add(post=post, upload=upload)
         return post
     return make
+
+
+def wait_until(condition, timeout=60.0, what="the condition"):
+    """Poll `condition` (a database read) until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+    return result
+
+
+def all_jobs_ended():
+    return not PostingJob.objects.filter(status__in=PostingJob.ACTIVE_STATUSES).exists()
+
+
+@pytest.fixture
+def worker_env(simulator, live_server_env, monkeypatch):
+    """Worker subprocesses see this test's database, files and simulator through the environment."""
+    env = {
+        **live_server_env,
+        "MARKETPLACE_BASE_URL": simulator.base_url,
+        "POSTING_DELAY_SECONDS": "0",
+        "POSTING_RETRY_BACKOFF_SECONDS": "0",
+        "BROWSER_TIMEOUT_SECONDS": "5",
+        "JOB_HEARTBEAT_SECONDS": "0.5",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    yield env
+    wait_until(all_jobs_ended, what="every worker to finish")  # leave no worker writing after the test

@@ -10,46 +10,12 @@ from http import HTTPStatus
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection
 
 from conftest import bearer_client
+from postings.tests.conftest import all_jobs_ended, wait_until
 from postings.models import ErrorLog, MarketplacePost, PostingJob
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_until(condition, timeout=60.0, what="the condition"):
-    """Poll `condition` (a database read) until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
-    return result
-
-
-def all_jobs_ended():
-    return not PostingJob.objects.filter(status__in=PostingJob.ACTIVE_STATUSES).exists()
-
-
-@pytest.fixture
-def worker_env(simulator, settings, monkeypatch, tmp_path):
-    """Worker subprocesses see this test's database, files and simulator through the environment."""
-    env = {
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "SESSIONS_DIR": str(settings.SESSIONS_DIR),
-        "LOG_DIR": str(settings.LOG_DIR),
-        "MARKETPLACE_BASE_URL": simulator.base_url,
-        "POSTING_DELAY_SECONDS": "0",
-        "POSTING_RETRY_BACKOFF_SECONDS": "0",
-        "BROWSER_TIMEOUT_SECONDS": "5",
-        "JOB_HEARTBEAT_SECONDS": "0.5",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    yield env
-    wait_until(all_jobs_ended, what="every worker to finish")  # leave no worker writing after the test
 
 
 def test_start_posting_answers_202_with_the_seed_body_and_the_worker_posts(
