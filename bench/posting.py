@@ -25,10 +25,11 @@ engine        The project's real engine: `postings.worker.run_job` over one job 
 Every total runs from starting Playwright to closing it, browser launch included, because a real job
 pays for it too (run_job starts Playwright and Chromium itself). Setting up the database, the
 account and the posts is not timed, nor is one warm-up launch of Chromium before the first round
-(without it (a), which runs first, alone pays for a cold disk cache). The engine's posts have no description, since the minimal flow
-does not fill one. The simulator is reset before each variant, and each variant must leave exactly N
-listings there, or the benchmark exits with status 1. Rounds run in the order (a), engine, (b);
-with --rounds > 1 the table shows medians.
+(without it (a), which runs first, would alone pay for a cold disk cache). The engine's posts have
+no description, since the minimal flow does not fill one. The simulator is reset before each
+variant, and each variant must leave exactly N listings there, or the benchmark exits with status 1.
+Rounds run in the order (a), engine, (b); with --rounds > 1 the table shows medians. On a small
+machine one round's figures move by 10-20% from run to run: compare with --rounds 3 or more.
 
 The targets: the engine within 1.5x of (a) per listing, so its robustness costs little next to the
 browser work itself; and the engine faster than (b), so that one browser per job pays off.

@@ -1,6 +1,10 @@
 """The job status stream over a real ASGI server (uvicorn, in this process so its state can be read)."""
 import http.client
 import json
+import os
+import shlex
+import signal
+import subprocess
 import threading
 import time
 from http import HTTPStatus
@@ -8,11 +12,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
+from django.conf import settings
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from config.asgi import application
-from conftest import free_port
+from conftest import free_port, wait_for_health
 from postings import streams
 from postings.models import PostingJob
 from postings.tests.conftest import wait_until
@@ -245,3 +250,24 @@ def test_a_job_whose_worker_died_reads_failed_in_the_stream(server, settings, op
     first = stream.next()
 
     assert (first["data"]["status"], first["data"]["final"]) == ("failed", True)
+
+
+def test_make_run_s_server_stops_promptly_on_sigterm_with_a_stream_open(live_server_env, job, operator):
+    """uvicorn waits forever for open streams at shutdown unless given --timeout-graceful-shutdown."""
+    port = free_port()
+    dry_run = subprocess.run(["make", "-n", "run", f"PORT={port}"], cwd=settings.BASE_DIR,
+                             capture_output=True, text=True, check=True).stdout
+    (command,) = [line for line in dry_run.splitlines() if "uvicorn" in line]
+    server = subprocess.Popen(shlex.split(command), cwd=settings.BASE_DIR, env={**os.environ, **live_server_env},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}", server)
+        stream = Stream(f"http://127.0.0.1:{port}/api/posts/status-stream/{job.job_id}/",
+                        {"Authorization": f"Bearer {token(operator)}"})
+        assert stream.next()["data"]["final"] is False
+
+        server.send_signal(signal.SIGTERM)
+        returncode = server.wait(timeout=15)  # without the flag this waits for the stream forever
+    finally:
+        server.kill()
+    assert returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
