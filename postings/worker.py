@@ -227,7 +227,7 @@ class JobRunner:
         attempt = 0
         while True:
             attempt += 1
-            page = account_context.context.new_page()
+            page = account_context.page()
             form = ListingForm(page, selectors=selectors, base_url=settings.MARKETPLACE_BASE_URL, timeout_ms=self.timeout_ms)
             try:
                 form.open()
@@ -247,13 +247,13 @@ class JobRunner:
                 failure.__cause__ = exc
             if failure.retryable and not form.publish_clicked and attempt < settings.POSTING_MAX_ATTEMPTS:
                 logger.info("post %s: attempt %s failed (%s), retrying on a fresh page", post.pk, attempt, failure)
-                page.close()
+                account_context.discard_page()
                 pause(settings.POSTING_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
                 continue
             if failure.retryable and attempt > 1:
                 failure.args = (f"{failure} (after {attempt} attempts)",)
             failure.evidence = _evidence(page, settings.MARKETPLACE_BASE_URL + selectors["create_path"])
-            page.close()
+            account_context.discard_page()  # the next post starts on a fresh page
             raise failure
 
 

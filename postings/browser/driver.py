@@ -3,7 +3,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
-from playwright.sync_api import Browser, BrowserContext, Playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from accounts import session_files
@@ -54,6 +54,19 @@ class AccountContext:
             viewport={"width": 1280, "height": 900},
         )
         self.context.set_default_timeout(settings.BROWSER_TIMEOUT_SECONDS * 1000)
+        self._page: Page | None = None
+
+    def page(self) -> Page:
+        """The account's tab: kept from one successful post to the next, fresh after a failure."""
+        if self._page is None or self._page.is_closed():
+            self._page = self.context.new_page()
+        return self._page
+
+    def discard_page(self) -> None:
+        """Close the tab (after a failure: Chromium's error page is no place to start again)."""
+        if self._page is not None and not self._page.is_closed():
+            self._page.close()
+        self._page = None
 
     def save_session(self) -> None:
         """Write back what the browser holds now, so that the session stays fresh."""

@@ -143,12 +143,10 @@ class ListingForm:
     def raise_for_blockers(self) -> None:
         """Raise the failure the page shows, if any: login, checkpoint, CAPTCHA, temporary block."""
         url = self.page.url
-        text = self._body_text()
-        if any(marker in url for marker in self.s["login_paths"]) or self._visible(self.s["login_form"]):
-            if "/checkpoint" in url and (
-                self.page.locator(self.s["captcha_frame"]).count()
-                or any(t in text for t in self.s["captcha_texts"])
-            ):
+        signals = self._signals()
+        text = signals["text"]
+        if any(marker in url for marker in self.s["login_paths"]) or signals["login_form"]:
+            if "/checkpoint" in url and (signals["captcha_frame"] or any(t in text for t in self.s["captcha_texts"])):
                 raise errors.CaptchaRequired(
                     f"Facebook asks this account to solve a CAPTCHA ({url}). Log in by hand, pass the "
                     "check, then upload a fresh session"
@@ -162,24 +160,29 @@ class ListingForm:
             )
 
     def _refuse_other_languages(self) -> None:
-        lang = self.page.evaluate("() => document.documentElement.lang || ''")
+        lang = self._signals()["lang"]
         if lang and not lang.lower().startswith("en"):
             raise errors.UnsupportedLanguage(
                 f"Facebook shows this account in '{lang}'. The poster reads the English interface: "
                 "set the account's language to English (US) and post again"
             )
 
-    def _body_text(self) -> str:
-        try:
-            return self.page.evaluate("() => document.body ? document.body.innerText : ''").lower()
-        except PlaywrightError:  # the page is navigating or gone: nothing to read now
-            return ""
+    # One round trip to the browser for everything the failure checks read.
+    _SIGNALS_JS = """([loginForm, captchaFrame]) => {
+        const shown = (css) => [...document.querySelectorAll(css)].some(e => e.offsetParent !== null);
+        return {
+            text: document.body ? document.body.innerText.toLowerCase() : "",
+            lang: document.documentElement.lang || "",
+            login_form: shown(loginForm),
+            captcha_frame: document.querySelector(captchaFrame) !== null,
+        };
+    }"""
 
-    def _visible(self, css: str) -> bool:
+    def _signals(self) -> dict:
         try:
-            return self.page.locator(css).first.is_visible()
-        except PlaywrightError:
-            return False
+            return self.page.evaluate(self._SIGNALS_JS, [self.s["login_form"], self.s["captcha_frame"]])
+        except PlaywrightError:  # the page is navigating or gone: nothing to read now
+            return {"text": "", "lang": "", "login_form": False, "captcha_frame": False}
 
     # --- controls ----------------------------------------------------------------------------
 
