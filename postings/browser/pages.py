@@ -66,12 +66,11 @@ class ListingForm:
         self._refuse_other_languages()
 
     def fill(self, post, photo_paths: list[str]) -> None:
-        photos = self.form.locator(self.s["photo_input"])
-        if photos.count() == 0:
-            self._wait_for("photo_input", photos.first, what="photo upload input")
-        photos.first.set_input_files(photo_paths)
-        self._wait_for("title", self._textbox("title")).fill(post.title)
-        self._wait_for("price", self._textbox("price")).fill(format_price(post.price))
+        photos = self.form.locator(self.s["photo_input"]).first
+        self._act("photo_input", lambda: photos.set_input_files(photo_paths, timeout=self.timeout_ms), "photo upload input")
+        title, price = self._textbox("title"), self._textbox("price")
+        self._act("title", lambda: title.fill(post.title, timeout=self.timeout_ms))
+        self._act("price", lambda: price.fill(format_price(post.price), timeout=self.timeout_ms))
         self._choose("category", post.category)
         self._choose("condition", post.condition)
         if post.description:
@@ -82,24 +81,24 @@ class ListingForm:
         publish = self._button("publish")
         next_button = self._button("next")
         for _ in range(MAX_NEXT_STEPS):
-            if publish.count() and publish.first.is_visible():
+            self._act("next", lambda: next_button.or_(publish).first.wait_for(state="visible", timeout=self.timeout_ms),
+                      "Next or Publish button")
+            if publish.first.is_visible():
                 return
-            self._wait_for("next", next_button)
             self._wait_enabled(
                 next_button,
                 "Next stayed disabled after every field was filled: Marketplace did not accept one of "
                 "them (photos, title, price, category, condition, location)",
             )
-            # Next swaps the form's content in place: wait for the old button to go before looking
-            # for the next one, or a second click lands on the old step.
-            old = next_button.element_handle()
-            next_button.click()
+            # Next swaps the form's content in place: wait for the clicked button to go before
+            # looking for the next one, or a second click lands on the old step.
+            clicked = next_button.element_handle()
+            clicked.click()
             try:
-                old.wait_for_element_state("hidden", timeout=self.timeout_ms)
-                next_button.or_(publish).first.wait_for(state="visible", timeout=self.timeout_ms)
+                clicked.wait_for_element_state("hidden", timeout=self.timeout_ms)
             except PlaywrightTimeout as exc:
                 self.raise_for_blockers()
-                raise errors.LayoutChanged("After Next, neither another Next nor Publish appeared") from exc
+                raise errors.LayoutChanged("Next was clicked but the form did not move to its next step") from exc
         raise errors.LayoutChanged(f"No Publish button after {MAX_NEXT_STEPS} Next steps")
 
     def publish(self, title: str) -> str:
@@ -192,16 +191,20 @@ class ListingForm:
     def _button(self, key: str) -> Locator:
         return self.form.get_by_role("button", name=exact_name(self.s[key]))
 
-    def _wait_for(self, key: str, locator: Locator, what: str | None = None) -> Locator:
-        """The control, once visible; LayoutChanged if the form is there but the control never is."""
+    def _act(self, key: str, action, what: str | None = None):
+        """Do `action` on a control (Playwright waits for it); LayoutChanged if it never comes."""
         try:
-            locator.first.wait_for(state="visible", timeout=self.timeout_ms)
+            return action()
         except PlaywrightTimeout as exc:
             self.raise_for_blockers()
             raise errors.LayoutChanged(
                 f"The {what or repr(self.s[key])} control is not on the create-listing form: Facebook "
                 f"may have changed its markup. Set '{key}' in MARKETPLACE_SELECTORS_FILE to follow it"
             ) from exc
+
+    def _wait_for(self, key: str, locator: Locator) -> Locator:
+        """The control, once visible; LayoutChanged if the form is there but the control never is."""
+        self._act(key, lambda: locator.first.wait_for(state="visible", timeout=self.timeout_ms))
         return locator.first
 
     def _wait_enabled(self, button: Locator, message: str) -> None:
@@ -211,7 +214,8 @@ class ListingForm:
             raise errors.LayoutChanged(message) from exc
 
     def _choose(self, key: str, value: str) -> None:
-        self._wait_for(key, self.form.get_by_role("combobox", name=exact_name(self.s[key]))).click()
+        combobox = self.form.get_by_role("combobox", name=exact_name(self.s[key])).first
+        self._act(key, lambda: combobox.click(timeout=self.timeout_ms))
         options = self.page.get_by_role("option")
         try:
             options.first.wait_for(state="visible", timeout=self.timeout_ms)
@@ -232,15 +236,14 @@ class ListingForm:
         self._wait_for("description", textbox).fill(description)
 
     def _choose_location(self, location: str) -> None:
-        box = self._wait_for("location", self.form.get_by_role("combobox", name=exact_name(self.s["location"])))
-        box.fill(location)
+        box = self.form.get_by_role("combobox", name=exact_name(self.s["location"])).first
+        self._act("location", lambda: box.fill(location, timeout=self.timeout_ms))
         # Typing alone does not count: a suggestion has to be clicked.
         suggestion = self.page.get_by_role("listbox").get_by_role("option").first
         try:
-            suggestion.wait_for(state="visible", timeout=self.timeout_ms)
+            suggestion.click(timeout=self.timeout_ms)
         except PlaywrightTimeout as exc:
             raise errors.InvalidListing(f"Marketplace suggested no place for the location '{location}'") from exc
-        suggestion.click()
 
     # --- after Publish -------------------------------------------------------------------------
 
