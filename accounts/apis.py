@@ -1,13 +1,21 @@
 """HTTP for Facebook accounts and their sessions."""
+import asyncio
+
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.http import JsonResponse
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.authentication import authenticate_operator
 from accounts.serializers import (
     AccountSerializer,
     CookieSerializer,
+    HealthCheckSerializer,
     SessionValidationSerializer,
     StorageStateSerializer,
 )
@@ -68,3 +76,55 @@ class AccountSessionApi(OwnAccountsMixin, generics.GenericAPIView):
     def delete(self, request, pk):
         services.account_session_delete(account=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountHealthApi(APIView):
+    @extend_schema(
+        summary="Session health of every account (seed section 3)",
+        description="`healthy`: the session is valid. `warning`: it exists but is older than "
+        "SESSION_MAX_AGE_DAYS, has an expired cookie, or failed (session_expired or captcha, or a live "
+        "check) since it was saved. `error`: missing or unusable. `overall_health`: healthy while more "
+        "than half of the accounts are healthy, error when none is, warning in between.",
+        responses=HealthCheckSerializer,
+    )
+    def get(self, request):
+        return Response(selectors.accounts_health(user=request.user))
+
+
+_LIVE = {None: False, "": False, "false": False, "0": False, "true": True, "1": True}
+
+
+async def validate_session(request, pk: int):
+    """`GET /api/accounts/<id>/validate-session/[?live=true]`: the seed's three answers.
+
+    A plain async view: `?live=true` runs Chromium for a few seconds, in a thread of its own, so
+    that it does not hold the one thread Django gives every synchronous view under ASGI.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405, headers={"Allow": "GET, HEAD"})
+    live = _LIVE.get(request.GET.get("live", "").lower(), None)
+    if live is None:
+        return JsonResponse({"live": ["Must be true or false."]}, status=400)
+    user = await authenticate_operator(request)
+    if user is None:
+        return JsonResponse(
+            {"detail": "Authentication credentials were not provided."}, status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="api"'},
+        )
+    account = await sync_to_async(selectors.accounts_for(user=user).filter(pk=pk).first)()
+    if account is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    if live:
+        try:
+            account = await asyncio.to_thread(_check_live_in_thread, account)
+        except services.LiveCheckUnavailable as exc:
+            return JsonResponse({"detail": str(exc)}, status=503)
+    status = await sync_to_async(selectors.account_session_status)(account=account)
+    return JsonResponse(status.as_validation())
+
+
+def _check_live_in_thread(account):
+    try:
+        return services.account_session_check_live(account=account)
+    finally:
+        connection.close()  # this thread's own connection: it will not be used again

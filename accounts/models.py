@@ -12,6 +12,11 @@ class FacebookAccount(models.Model):
     )
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=150, blank=True)
+    # The last live check (validate-session?live=true): when, and whether Marketplace showed the
+    # account logged in. It counts only while the session file is not newer than it.
+    live_checked_at = models.DateTimeField(null=True, blank=True)
+    live_logged_in = models.BooleanField(null=True, blank=True)
+    live_message = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,13 +1,18 @@
-"""Reads for the accounts app."""
+"""Reads for the accounts app: the operator's accounts and how healthy their sessions are."""
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone as dt_timezone
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts import session_files
 from accounts.models import FacebookAccount
+
+HEALTHY, WARNING, ERROR = "healthy", "warning", "error"
+# Failures that mean the session itself no longer works.
+SESSION_FAILURES = ("session_expired", "captcha")
 
 
 def accounts_for(*, user) -> QuerySet[FacebookAccount]:
@@ -17,12 +22,32 @@ def accounts_for(*, user) -> QuerySet[FacebookAccount]:
     return FacebookAccount.objects.filter(owner=user)
 
 
+def account_for(*, user, pk: int) -> FacebookAccount:
+    return get_object_or_404(accounts_for(user=user), pk=pk)
+
+
 @dataclass
 class SessionStatus:
+    """What is known of an account's session. `problems` make it `error`, `doubts` `warning`."""
+
     exists: bool
-    valid: bool
-    age_days: float | None
-    reasons: list[str] = field(default_factory=list)
+    age_days: float | None = None
+    problems: list[str] = field(default_factory=list)
+    doubts: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.exists and not self.problems and not self.doubts
+
+    @property
+    def health(self) -> str:
+        if not self.exists or self.problems:
+            return ERROR
+        return WARNING if self.doubts else HEALTHY
+
+    @property
+    def reasons(self) -> list[str]:
+        return self.problems + self.doubts
 
     def as_validation(self) -> dict:
         """The seed's validate-session body (valid, expired, missing), plus the reasons."""
@@ -33,47 +58,123 @@ class SessionStatus:
                 "action_required": "Please update session for this account",
                 "reasons": self.reasons,
             }
+        if self.problems:
+            message, action = "Session file is unusable", "Please update session for this account"
+        elif self.doubts:
+            message, action = "Session may be expired", "Consider updating session"
+        else:
+            message, action = "Session is valid", None
         return {
             "valid": self.valid,
             "session_age_days": self.age_days,
-            "message": "Session is valid" if self.valid else "Session may be expired",
-            "action_required": None if self.valid else "Consider updating session",
+            "message": message,
+            "action_required": action,
             "reasons": self.reasons,
         }
 
 
-def account_session_status(*, account: FacebookAccount, now: datetime | None = None) -> SessionStatus:
-    """What the account's session file says: present, readable, logged in, young enough.
+def _when(moment: datetime) -> str:
+    return f"{moment.astimezone(dt_timezone.utc):%Y-%m-%d %H:%M} UTC"
 
-    Age comes from the file's modification time. Never raises for a broken file: a file that
-    cannot be read or parsed is reported, and left as it is.
+
+def account_session_status(
+    *, account: FacebookAccount, now: datetime | None = None, last_session_failure=...
+) -> SessionStatus:
+    """What the account's session file and its history say. Never raises for a broken file.
+
+    Valid: the file exists and parses, holds unexpired `c_user` and `xs`, is younger than
+    SESSION_MAX_AGE_DAYS (age from the file's modification time), no post of the account failed
+    with session_expired or captcha since the file was written, and no live check since then found
+    it logged out. A broken file is reported and left as it is. `last_session_failure` (the time of
+    the account's latest such failure, or None) can be given to save the query.
     """
     now = now or timezone.now()
     path = account.session_path
     try:
         stat = path.stat()
     except FileNotFoundError:
-        return SessionStatus(
-            exists=False, valid=False, age_days=None, reasons=["No session has been uploaded"]
-        )
+        return SessionStatus(exists=False, problems=["No session has been uploaded for this account"])
     except OSError as exc:
-        reason = f"Session file cannot be read: {exc.strerror}"
-        return SessionStatus(exists=True, valid=False, age_days=None, reasons=[reason])
-    age_days = round(max(0.0, now.timestamp() - stat.st_mtime) / 86400, 1)
+        return SessionStatus(exists=True, problems=[f"Session file cannot be read: {exc.strerror}"])
+    written = datetime.fromtimestamp(stat.st_mtime, tz=dt_timezone.utc)
+    status = SessionStatus(exists=True, age_days=round(max(0.0, (now - written).total_seconds()) / 86400, 1))
 
-    reasons = []
     try:
         state = session_files.read_state(path)
     except IsADirectoryError:
-        reasons.append("Session file is a directory, not a file")
+        status.problems.append("Session file is a directory, not a file")
     except OSError as exc:
-        reasons.append(f"Session file cannot be read: {exc.strerror}")
+        status.problems.append(f"Session file cannot be read: {exc.strerror}")
     except session_files.SessionFormatError as exc:
-        reasons.append(f"Session file is corrupt: {exc}")
+        status.problems.append(f"Session file is corrupt: {exc}")
     else:
-        reasons.extend(session_files.required_cookie_problems(state["cookies"], now=now))
-    if age_days > settings.SESSION_MAX_AGE_DAYS:
-        reasons.append(
-            f"Session is {age_days} days old (older than {settings.SESSION_MAX_AGE_DAYS:g} days)"
+        for problem in session_files.required_cookie_problems(state["cookies"], now=now):
+            (status.problems if problem.startswith("Missing") else status.doubts).append(problem)
+
+    if status.age_days > settings.SESSION_MAX_AGE_DAYS:
+        status.doubts.append(
+            f"Session is {status.age_days} days old (older than {settings.SESSION_MAX_AGE_DAYS:g} days)"
         )
-    return SessionStatus(exists=True, valid=not reasons, age_days=age_days, reasons=reasons)
+    if last_session_failure is ...:
+        last_session_failure = _last_session_failures(accounts=[account]).get(account.pk)
+    if last_session_failure and last_session_failure > written:
+        status.doubts.append(f"Posting failed with an expired session or a CAPTCHA on {_when(last_session_failure)}, "
+                             "after this session was saved")
+    if account.live_checked_at and account.live_checked_at >= written and account.live_logged_in is False:
+        status.doubts.append(f"A live check on {_when(account.live_checked_at)} found it logged out: {account.live_message}")
+    return status
+
+
+def _last_session_failures(*, accounts) -> dict[int, datetime]:
+    """{account id: time of its latest session_expired or captcha failure}, in one query."""
+    from postings.models import ErrorLog
+
+    return dict(
+        ErrorLog.objects.filter(post__account__in=accounts, error_type__in=SESSION_FAILURES)
+        .values("post__account_id").annotate(last=Max("created_at")).values_list("post__account_id", "last")
+    )
+
+
+def overall_health(summary: dict) -> str:
+    """One word for all of an operator's accounts.
+
+    `healthy` while more than half of the accounts can post (the seed's 3 healthy, 1 warning,
+    1 error is healthy), `error` when none can (or there is none), `warning` in between.
+    """
+    total, healthy = summary["total_accounts"], summary[HEALTHY]
+    if healthy == 0:
+        return ERROR
+    return HEALTHY if healthy * 2 > total else WARNING
+
+
+def accounts_health(*, user, now: datetime | None = None) -> dict:
+    """The seed's health-check body for all of the operator's accounts, in a constant number of queries."""
+    from postings.models import MarketplacePost
+
+    now = now or timezone.now()
+    accounts = list(
+        accounts_for(user=user).order_by("pk").annotate(
+            total_posts=Count("posts"),
+            posted_count=Count("posts", filter=Q(posts__status=MarketplacePost.Status.POSTED)),
+            failed_count=Count("posts", filter=Q(posts__status=MarketplacePost.Status.FAILED)),
+        )
+    )
+    failures = _last_session_failures(accounts=accounts) if accounts else {}
+    rows = []
+    summary = {"total_accounts": len(accounts), HEALTHY: 0, WARNING: 0, ERROR: 0}
+    for account in accounts:
+        status = account_session_status(account=account, now=now, last_session_failure=failures.get(account.pk))
+        summary[status.health] += 1
+        rows.append({
+            "account_id": account.pk,
+            "email": account.email,
+            "session_exists": status.exists,
+            "session_valid": status.valid,
+            "session_age_days": status.age_days,
+            "total_posts": account.total_posts,
+            "posted_count": account.posted_count,
+            "failed_count": account.failed_count,
+            "health_status": status.health,
+            "reasons": status.reasons,
+        })
+    return {"overall_health": overall_health(summary), "summary": summary, "accounts": rows}

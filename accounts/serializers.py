@@ -52,3 +52,31 @@ class StorageStateSerializer(serializers.Serializer):
 
     cookies = CookieSerializer(many=True)
     origins = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class AccountHealthSerializer(serializers.Serializer):
+    account_id = serializers.IntegerField()
+    email = serializers.EmailField()
+    session_exists = serializers.BooleanField()
+    session_valid = serializers.BooleanField()
+    session_age_days = serializers.FloatField(allow_null=True)
+    total_posts = serializers.IntegerField()
+    posted_count = serializers.IntegerField()
+    failed_count = serializers.IntegerField()
+    health_status = serializers.ChoiceField(choices=["healthy", "warning", "error"])
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class HealthSummarySerializer(serializers.Serializer):
+    total_accounts = serializers.IntegerField()
+    healthy = serializers.IntegerField()
+    warning = serializers.IntegerField()
+    error = serializers.IntegerField()
+
+
+class HealthCheckSerializer(serializers.Serializer):
+    """The seed's health-check answer."""
+
+    overall_health = serializers.ChoiceField(choices=["healthy", "warning", "error"])
+    summary = HealthSummarySerializer()
+    accounts = AccountHealthSerializer(many=True)

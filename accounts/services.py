@@ -79,3 +79,28 @@ def operator_ensure(*, username: str | None, password: str | None, email: str = 
         return existing, None
     generated = secrets.token_urlsafe(12)
     return users.create_superuser(username=username or "operator", email=email, password=generated), generated
+
+
+class LiveCheckUnavailable(Exception):
+    """Marketplace could not be reached to tell whether the session works."""
+
+
+def account_session_check_live(*, account: FacebookAccount) -> FacebookAccount:
+    """Open Marketplace with the account's session in Chromium and record whether it is logged in.
+
+    Runs the browser: call it from a thread of its own, not from the server's event loop thread.
+    """
+    from postings.browser.driver import check_logged_in
+    from postings.browser.errors import BrowserUnavailable
+
+    try:
+        logged_in, message = check_logged_in(account)
+    except BrowserUnavailable as exc:
+        raise LiveCheckUnavailable(str(exc)) from None
+    if logged_in is None:
+        raise LiveCheckUnavailable(f"Marketplace could not be checked: {message}")
+    FacebookAccount.objects.filter(pk=account.pk).update(
+        live_checked_at=timezone.now(), live_logged_in=logged_in, live_message=message[:500], updated_at=timezone.now()
+    )
+    account.refresh_from_db()
+    return account

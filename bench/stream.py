@@ -7,8 +7,8 @@ Run from the project's directory:
 
 Setup. A throwaway SQLite database (migrated here) and directories in a temporary directory, one
 operator, J jobs in status `running`, and a bearer token for the operator. An updater thread changes
-every job once per second, the J jobs spread evenly over the second: it writes the wall-clock time
-of the change (`time.time()`) into `current_post_title`, bumps `completed_posts`, `updated_at` and
+every job once per second (the J jobs spread over the second, each change jittered uniformly over
+one poll period, see Updater): it writes the wall-clock time of the change (`time.time()`) into `current_post_title`, bumps `completed_posts`, `updated_at` and
 `heartbeat_at` (so the server's reaper leaves the jobs running), in one UPDATE per change.
 
 The server. For each (N, variant) a fresh `uvicorn bench.stream_asgi:application` (one worker,
@@ -48,9 +48,11 @@ where the naive view makes about N x 2. The exit status is 1 when a target is mi
 """
 import argparse
 import asyncio
+import heapq
 import json
 import os
 import platform
+import random
 import resource
 import subprocess
 import sys
@@ -205,13 +207,24 @@ def create_jobs(count: int):
 
 
 class Updater(threading.Thread):
-    """Changes every job once per second, job i at i/J of each second; remembers when."""
+    """Changes every job once per second; job i's k-th change at k + i/J s, jittered by one poll period.
 
-    def __init__(self, job_pks: list[int]):
+    The jitter (uniform over SSE_POLL_SECONDS) makes the phase of a change relative to the watcher's
+    tick uniform. Without it the 1 s schedule aliases with the ~0.5 s tick: the phase drifts by the
+    tick's few ms of work per tick, so over a 20 s window the latencies cluster at two fixed values and
+    p50 swings anywhere between ~0 and ~500 ms from one run to the next.
+    """
+
+    def __init__(self, job_pks: list[int], jitter: float = POLL_SECONDS):
         super().__init__(name="job-updater", daemon=True)
         self.job_pks = job_pks
+        self.jitter = jitter
         self.changes: list[tuple[float, int]] = []  # (time.time(), job index)
         self.stopping = threading.Event()
+
+    def _when(self, start: float, second: int, index: int) -> float:
+        slot = start + second + index / len(self.job_pks)
+        return slot + random.uniform(-self.jitter / 2, self.jitter / 2)
 
     def run(self) -> None:
         from django.db import connection
@@ -220,21 +233,22 @@ class Updater(threading.Thread):
 
         from postings.models import PostingJob
 
-        start, second = time.monotonic(), 0
+        start = time.monotonic() + self.jitter
+        schedule = [(self._when(start, 0, index), 0, index) for index in range(len(self.job_pks))]
+        heapq.heapify(schedule)
         try:
             while True:
-                for index, pk in enumerate(self.job_pks):
-                    delay = start + second + index / len(self.job_pks) - time.monotonic()
-                    if self.stopping.wait(max(delay, 0)):
-                        return
-                    stamp = time.time()
-                    now = timezone.now()
-                    PostingJob.objects.filter(pk=pk).update(
-                        current_post_title=repr(stamp), completed_posts=F("completed_posts") + 1,
-                        updated_at=now, heartbeat_at=now,
-                    )
-                    self.changes.append((stamp, index))
-                second += 1
+                when, second, index = heapq.heappop(schedule)
+                if self.stopping.wait(max(when - time.monotonic(), 0)):
+                    return
+                stamp = time.time()
+                now = timezone.now()
+                PostingJob.objects.filter(pk=self.job_pks[index]).update(
+                    current_post_title=repr(stamp), completed_posts=F("completed_posts") + 1,
+                    updated_at=now, heartbeat_at=now,
+                )
+                self.changes.append((stamp, index))
+                heapq.heappush(schedule, (self._when(start, second + 1, index), second + 1, index))
         finally:
             connection.close()
 

@@ -44,9 +44,39 @@ STATUS_STREAM = {
 }
 
 
-def add_status_stream(result, generator, request, public):
-    """The stream is a plain async Django view, which drf-spectacular does not see: describe it."""
-    result.setdefault("paths", {})["/api/posts/status-stream/{job_id}/"] = STATUS_STREAM
+VALIDATE_SESSION = {
+    "get": {
+        "operationId": "accounts_validate_session",
+        "summary": "Validate one account's session (seed section 3)",
+        "description": "The seed's three answers: valid, may be expired (with `session_age_days`), file "
+        "missing (without it); `reasons` lists what is wrong. `?live=true` also opens Marketplace with "
+        "the session in Chromium and records whether it is really logged in (503 when Marketplace "
+        "cannot be reached).",
+        "tags": ["accounts"],
+        "parameters": [
+            {"in": "path", "name": "id", "required": True, "schema": {"type": "integer"}},
+            {"in": "query", "name": "live", "required": False, "schema": {"type": "boolean"}},
+        ],
+        "security": [{"jwtAuth": []}, {"jwtCookie": []}],
+        "responses": {
+            "200": {
+                "description": "The session's verdict.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionValidation"}}},
+            },
+            "503": {
+                "description": "Marketplace could not be reached for the live check.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+        },
+    }
+}
+
+
+def add_plain_views(result, generator, request, public):
+    """Plain async Django views (the status stream, validate-session) that drf-spectacular does not see."""
+    paths = result.setdefault("paths", {})
+    paths["/api/posts/status-stream/{job_id}/"] = STATUS_STREAM
+    paths["/api/accounts/{id}/validate-session/"] = VALIDATE_SESSION
     return result
 
 

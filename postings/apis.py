@@ -15,6 +15,9 @@ from config.negotiation import FirstRendererNegotiation
 from postings import selectors, services, streams
 from postings.models import MarketplacePost, PostingJob
 from postings.serializers import (
+    ErrorLogFilterSerializer,
+    ErrorLogListSerializer,
+    ErrorLogSerializer,
     JobSerializer,
     PostFilterSerializer,
     PostImageSerializer,
@@ -224,3 +227,60 @@ async def job_status_stream(request, job_id):
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+@extend_schema(parameters=[ErrorLogFilterSerializer])
+class ErrorLogListApi(APIView):
+    @extend_schema(
+        summary="Error logs (seed section 2), newest first",
+        description="Filters: `post_id`, `error_type`, `job_id`, `account_id`; `limit` 1-500 (default 50). "
+        "`count` is the number of logs matching.",
+        responses=ErrorLogListSerializer,
+    )
+    def get(self, request):
+        filters = ErrorLogFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        options = dict(filters.validated_data)
+        limit = options.pop("limit")
+        logs = selectors.error_logs_for(user=request.user, **options)
+        return Response({"count": logs.count(), "error_logs": ErrorLogSerializer(logs[:limit], many=True).data})
+
+
+def _stored_file(field_file, name: str | None = None) -> bytes:
+    """The bytes of a stored file (screenshots are a few MB at most), or 404."""
+    storage, name = field_file.storage, name or field_file.name
+    try:
+        with storage.open(name, "rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, IsADirectoryError):
+        raise Http404 from None
+
+
+class ErrorLogScreenshotApi(APIView):
+    content_negotiation_class = FirstRendererNegotiation  # an <img> asks for image/*
+
+    @extend_schema(summary="The failure's full-page screenshot (owner only)", responses={(200, "image/png"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        log = selectors.error_log_for(user=request.user, pk=pk)
+        if not log.screenshot:
+            raise Http404
+        response = HttpResponse(_stored_file(log.screenshot), content_type="image/png")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+
+class ErrorLogPageApi(APIView):
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(summary="The failed page's HTML, as plain text (owner only)", responses={(200, "text/plain"): OpenApiTypes.STR})
+    def get(self, request, pk):
+        log = selectors.error_log_for(user=request.user, pk=pk)
+        if not log.screenshot:
+            raise Http404
+        html_name = log.screenshot.name.rsplit(".", 1)[0] + ".html"
+        # Facebook's markup, scripts included: never rendered on this origin, only shown as text.
+        response = HttpResponse(_stored_file(log.screenshot, html_name), content_type="text/plain; charset=utf-8")
+        response["Content-Security-Policy"] = "sandbox"
+        response["Content-Disposition"] = f'inline; filename="error_{log.pk}.html.txt"'
+        response["Cache-Control"] = "private, max-age=3600"
+        return response

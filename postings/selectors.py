@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import FacebookAccount
 from postings import services
-from postings.models import MarketplacePost, PostImage, PostingJob
+from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob
 
 
 def posts_for(
@@ -54,3 +54,23 @@ def reap_stale(jobs) -> list[PostingJob]:
     for job in jobs:
         services.job_reap_if_stale(job=job)
     return jobs
+
+
+def error_logs_for(
+    *, user, post_id: int | None = None, error_type: str | None = None, job_id=None, account_id: int | None = None
+) -> QuerySet[ErrorLog]:
+    """The operator's error logs, newest first, optionally filtered."""
+    logs = ErrorLog.objects.filter(owner=user).select_related("post", "job")
+    if post_id is not None:
+        logs = logs.filter(post_id=post_id)
+    if error_type:
+        logs = logs.filter(error_type=error_type)
+    if job_id is not None:
+        logs = logs.filter(job__job_id=job_id)
+    if account_id is not None:
+        logs = logs.filter(post__account_id=account_id)
+    return logs.order_by("-created_at", "-id")
+
+
+def error_log_for(*, user, pk: int) -> ErrorLog:
+    return get_object_or_404(ErrorLog, pk=pk, owner=user)

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from accounts.models import FacebookAccount
 from accounts.selectors import accounts_for
 from config.serializers import RejectUnknownFieldsMixin
-from postings.models import MarketplacePost, PostImage, PostingJob
+from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob
 
 # What Marketplace takes and Pillow can check; the stored file gets the format's own suffix.
 IMAGE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
@@ -41,18 +41,23 @@ class PostSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, coerce_to_string=False)
     condition = ConditionField(choices=MarketplacePost.Condition.choices, required=False)
     images = PostImageSerializer(many=True, read_only=True)
+    error_logs_url = serializers.SerializerMethodField(help_text="This listing's error history.")
 
     class Meta:
         model = MarketplacePost
         fields = [
             "id", "account", "title", "description", "price", "category", "condition", "location",
             "images", "status", "error_message", "retry_count", "listing_url", "posted_at",
-            "created_at", "updated_at",
+            "created_at", "updated_at", "error_logs_url",
         ]
         read_only_fields = [
             "status", "error_message", "retry_count", "listing_url", "posted_at", "created_at", "updated_at",
         ]
         extra_kwargs = {"description": {"max_length": 5000}}
+
+    @extend_schema_field(serializers.CharField)
+    def get_error_logs_url(self, post: MarketplacePost) -> str:
+        return f"{reverse('postings:error-log-list')}?post_id={post.pk}"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,3 +137,42 @@ class StartPostingResponseSerializer(serializers.Serializer):
 class StartPostingRefusedSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     message = serializers.CharField()
+
+
+class ErrorLogSerializer(serializers.ModelSerializer):
+    """The seed's error log, plus where it happened (page URL, job, account) and its page's HTML."""
+
+    post_title = serializers.CharField(source="post.title", default=None, allow_null=True)
+    screenshot = serializers.SerializerMethodField(help_text="Served only to the owning operator.")
+    page_html = serializers.SerializerMethodField(help_text="The page's HTML as captured, as plain text.")
+    job_id = serializers.UUIDField(source="job.job_id", default=None, allow_null=True)
+    account_id = serializers.IntegerField(source="post.account_id", default=None, allow_null=True)
+
+    class Meta:
+        model = ErrorLog
+        fields = [
+            "id", "post", "post_title", "error_type", "error_message", "stack_trace", "screenshot",
+            "created_at", "page_url", "job_id", "account_id", "page_html",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_screenshot(self, log: ErrorLog) -> str | None:
+        return reverse("postings:error-log-screenshot", kwargs={"pk": log.pk}) if log.screenshot else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_page_html(self, log: ErrorLog) -> str | None:
+        return reverse("postings:error-log-page", kwargs={"pk": log.pk}) if log.screenshot else None
+
+
+class ErrorLogListSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many logs match the filters (before `limit`).")
+    error_logs = ErrorLogSerializer(many=True)
+
+
+class ErrorLogFilterSerializer(serializers.Serializer):
+    post_id = serializers.IntegerField(min_value=1, required=False)
+    error_type = serializers.ChoiceField(choices=ErrorLog.ErrorType.choices, required=False)
+    job_id = serializers.UUIDField(required=False)
+    account_id = serializers.IntegerField(min_value=1, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=50)

@@ -26,6 +26,11 @@ EXPECTED_PATHS = {
     "/api/posts/jobs/{job_id}/cancel/",
     "/api/posts/job-status/{job_id}/",
     "/api/posts/status-stream/{job_id}/",
+    "/api/posts/error-logs/",
+    "/api/posts/error-logs/{id}/screenshot/",
+    "/api/posts/error-logs/{id}/page/",
+    "/api/accounts/health-check/",
+    "/api/accounts/{id}/validate-session/",
     "/api/health/",
 }
 DASHBOARD = "http://localhost:3000"

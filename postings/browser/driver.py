@@ -79,3 +79,35 @@ class AccountContext:
             self.context.close()
         except PlaywrightError:
             logger.warning("closing the browser context of account %s failed", self.account.pk, exc_info=True)
+
+
+def check_logged_in(account: FacebookAccount) -> tuple[bool | None, str]:
+    """Open Marketplace's create page with the account's session: is it really logged in?
+
+    (True, ...) logged in; (False, why) not; (None, why) when Marketplace could not tell (network).
+    """
+    from playwright.sync_api import sync_playwright
+
+    from postings.browser.pages import ListingForm
+    from postings.browser.selectors import load_selectors
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            context = AccountContext(browser, account)
+            form = ListingForm(
+                context.page(), selectors=load_selectors(settings.MARKETPLACE_SELECTORS_FILE),
+                base_url=settings.MARKETPLACE_BASE_URL, timeout_ms=settings.BROWSER_TIMEOUT_SECONDS * 1000,
+            )
+            form.open()
+        except (errors.SessionExpired, errors.CaptchaRequired) as exc:
+            return False, str(exc)
+        except errors.RateLimited as exc:
+            return True, f"Logged in, but {exc}"
+        except errors.UnsupportedLanguage as exc:
+            return True, f"Logged in, but {exc}"
+        except errors.PostingError as exc:
+            return None, str(exc)
+        finally:
+            browser.close()
+    return True, "Marketplace's create-listing form opened: the session is logged in"

@@ -77,6 +77,7 @@ def test_create_answers_the_whole_pending_post_and_stores_it(api, account):
         "retry_count": 0,
         "listing_url": "",
         "posted_at": None,
+        "error_logs_url": f"/api/posts/error-logs/?post_id={post.pk}",
     }
     assert (post.account, post.title, str(post.price)) == (account, "Oak desk", "149.99")
 
