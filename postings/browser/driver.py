@@ -15,15 +15,16 @@ from postings.browser.session import state_for_target, state_from_target
 logger = logging.getLogger(__name__)
 
 
-def launch(playwright: Playwright) -> Browser:
-    """Start Chromium, or raise BrowserUnavailable saying what to install."""
+def launch(playwright: Playwright, *, headless: bool | None = None) -> Browser:
+    """Start Chromium (BROWSER_HEADLESS unless told), or raise BrowserUnavailable saying what to install."""
     try:
         executable = find_chromium(settings.BROWSER_EXECUTABLE)
     except BrowserNotFound as exc:
         raise errors.BrowserUnavailable(str(exc)) from exc
     try:
         return playwright.chromium.launch(
-            executable_path=str(executable), args=launch_args(), headless=settings.BROWSER_HEADLESS
+            executable_path=str(executable), args=launch_args(),
+            headless=settings.BROWSER_HEADLESS if headless is None else headless,
         )
     except PlaywrightError as exc:
         raise errors.BrowserUnavailable(
