@@ -7,9 +7,10 @@ Run from the project's directory:
 
 Setup. A throwaway SQLite database (migrated here) and directories in a temporary directory, one
 operator, J jobs in status `running`, and a bearer token for the operator. An updater thread changes
-every job once per second (the J jobs spread over the second, each change jittered uniformly over
-one poll period, see Updater): it writes the wall-clock time of the change (`time.time()`) into `current_post_title`, bumps `completed_posts`, `updated_at` and
-`heartbeat_at` (so the server's reaper leaves the jobs running), in one UPDATE per change.
+every job once per second, job i at i/J of each second, jittered uniformly over one poll period (see
+Updater): one UPDATE writes the change's wall-clock time (`time.time()`) into `current_post_title`
+and bumps `completed_posts`, `updated_at` and `heartbeat_at` (so the server's reaper leaves the jobs
+running).
 
 The server. For each (N, variant) a fresh `uvicorn bench.stream_asgi:application` (one worker,
 h11 as installed, SSE_POLL_SECONDS=0.5, --backlog 4096, no --limit-concurrency, access log off)
@@ -30,13 +31,23 @@ client parses the chunked body and the SSE lines). Once every stream has had its
 after the open timeout, which is then reported as errors), measure for --seconds:
 
 latency         receipt time - the change's time in `current_post_title`, for every data event
-                but each stream's first (p50, p99).
+                but each stream's first (p50, p99). For the real view it is the wait for the
+                watcher's next tick (uniform over SSE_POLL_SECONDS by design: p50 about 250 ms)
+                plus the fan-out.
+fan-out         real view only: receipt time - when the watcher first read that change (the bench
+                wrapper records it, GET /bench/reads): what the server adds after its tick.
 events          data events received in the window / expected: each change the updater made in the
                 window times the streams on that job (about N per second).
 server CPU      (utime + stime of the server from /proc/<pid>/stat) / wall time; 100 % = CPU 0 full.
-RSS per stream  (server VmRSS with N streams open, at the window's end - VmRSS before opening) / N.
+RSS per stream  (server VmRSS with N streams open, at the window's end - VmRSS before opening) / N,
+                read from /proc/<pid>/status (what GET /bench/rss answers, without waiting on a
+                loaded event loop).
 threads         the server's thread count with N streams open (/proc/<pid>/status).
 queries/s       SQL statements the server ran in the window (GET /bench/queries deltas) / seconds.
+
+Each change reaches the N/J streams of its job in one burst, so p50 and p99 rest on only J x seconds
+independent changes (80 by default) and one garbage-collector pause can move them: expect some tens
+of ms between runs. The fan-out figures rest on every event and vary much less.
 
 A variant is marked BEHIND when it delivers under 50 % of the expected events and ERRORS when
 streams failed; its figures are still shown. With --profile DIR the server's event-loop thread is
@@ -273,7 +284,7 @@ class Collector:
     expected_streams: int
     first_events: int = 0
     measuring: bool = False
-    latencies: list[float] = field(default_factory=list)
+    samples: list[tuple[str, float]] = field(default_factory=list)  # (current_post_title, receipt time)
     errors: dict[str, int] = field(default_factory=dict)
     all_first: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -286,10 +297,11 @@ class Collector:
         if not self.measuring:
             return
         try:
-            changed = float(json.loads(data)["current_post_title"])
+            title = json.loads(data)["current_post_title"]
+            float(title)
         except (ValueError, KeyError, TypeError):
             return
-        self.latencies.append(received - changed)
+        self.samples.append((title, received))
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -365,6 +377,8 @@ class Result:
     p50_ms: float | None
     p99_ms: float | None
     max_ms: float | None
+    fan_out_p50_ms: float | None  # real view: from the watcher's read of the change to the receipt
+    fan_out_p99_ms: float | None
     events: int
     expected_events: int
     server_cpu_percent: float
@@ -398,10 +412,10 @@ async def measure(server: Server, updater: Updater, variant: str, n: int, job_id
     warm.measuring = True
     task = asyncio.create_task(one_stream(server.port, paths[0], token, warm, gate))
     deadline = time.monotonic() + 10
-    while not warm.latencies and not warm.errors and time.monotonic() < deadline:
+    while not warm.samples and not warm.errors and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     await close_streams([task])
-    if not warm.latencies:
+    if not warm.samples:
         raise RuntimeError(f"{variant}: the warm-up stream got no change event ({warm.errors})")
     await asyncio.sleep(1)  # let the server notice the disconnect
     before = proc_status(server.pid)
@@ -431,6 +445,7 @@ async def measure(server: Server, updater: Updater, variant: str, n: int, job_id
     cpu_end, wall_end, end = proc_cpu_seconds(server.pid), time.monotonic(), time.time()
     during = proc_status(server.pid)
     queries_end = await asyncio.to_thread(server.queries)
+    reads = (await asyncio.to_thread(get_json, f"{server.url}/bench/reads"))["reads"]
     if profile_dir is not None:
         report = await asyncio.to_thread(get_json, f"{server.url}/bench/profile/stop", 60)
         profile_dir.mkdir(parents=True, exist_ok=True)
@@ -442,7 +457,8 @@ async def measure(server: Server, updater: Updater, variant: str, n: int, job_id
     streams_per_job = [len(range(i, n, len(job_ids))) for i in range(len(job_ids))]
     expected = sum(streams_per_job[index] for index in updater.changes_between(start, end))
     wall = wall_end - wall_start
-    ordered = sorted(collector.latencies)
+    ordered = sorted(received - float(title) for title, received in collector.samples)
+    fan_out = sorted(received - reads[title] for title, received in collector.samples if title in reads)
     events = len(ordered)
     status = "ok"
     if collector.errors:
@@ -452,6 +468,7 @@ async def measure(server: Server, updater: Updater, variant: str, n: int, job_id
     return Result(
         variant=variant, streams=n, jobs=len(job_ids), seconds=round(wall, 2),
         p50_ms=percentile(ordered, 0.50), p99_ms=percentile(ordered, 0.99), max_ms=percentile(ordered, 1.0),
+        fan_out_p50_ms=percentile(fan_out, 0.50), fan_out_p99_ms=percentile(fan_out, 0.99),
         events=events, expected_events=expected,
         server_cpu_percent=round(100 * (cpu_end - cpu_start) / wall, 1),
         rss_before_kb=before["VmRSS"], rss_open_kb=during["VmRSS"],
@@ -469,13 +486,14 @@ def ms(value: float | None) -> str:
 
 
 def print_table(results: list[Result]) -> None:
-    header = (f"{'variant':<8} {'N':>5} {'p50 ms':>7} {'p99 ms':>7} {'events recv/expected':>22} "
+    header = (f"{'variant':<8} {'N':>5} {'p50 ms':>7} {'p99 ms':>7} {'fan-out p50/p99':>15} {'events recv/expected':>22} "
               f"{'CPU %':>6} {'kB/stream':>9} {'threads':>7} {'queries/s':>9} {'open s':>6}  status")
     print(header)
     print("-" * len(header))
     for r in results:
         share = f"({100 * r.events / r.expected_events:.0f}%)" if r.expected_events else ""
-        print(f"{r.variant:<8} {r.streams:>5} {ms(r.p50_ms):>7} {ms(r.p99_ms):>7} "
+        fan_out = "-" if r.fan_out_p50_ms is None else f"{ms(r.fan_out_p50_ms)}/{ms(r.fan_out_p99_ms)}"
+        print(f"{r.variant:<8} {r.streams:>5} {ms(r.p50_ms):>7} {ms(r.p99_ms):>7} {fan_out:>15} "
               f"{f'{r.events}/{r.expected_events} {share}':>22} {r.server_cpu_percent:>6.1f} "
               f"{r.kb_per_stream:>9.1f} {r.threads_open:>7} {r.queries_per_second:>9.1f} {r.open_seconds:>6.1f}  "
               f"{r.status}{'' if not r.errors else ' ' + json.dumps(r.errors)}")

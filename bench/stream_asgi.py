@@ -6,6 +6,10 @@ the production code alone and adds:
 GET /bench/queries                  {"queries": N}: SQL statements this process has executed so far,
                                     counted by wrapping CursorWrapper.execute/executemany at import.
 GET /bench/rss                      {"rss_kb": N}: this process's VmRSS from /proc/self/status.
+GET /bench/reads                    {"reads": {title: t}}: when the shared JobWatcher first read each
+                                    value of current_post_title (time.time(), JobWatcher._read wrapped
+                                    at import), so the client can split a latency into the wait for
+                                    the watcher's tick and the fan-out after it.
 GET /bench/naive-stream/<job_id>/   The naive Server-Sent Events view the shared JobWatcher replaces:
                                     every stream polls its own job with
                                     `await sync_to_async(load_job)()` (thread-sensitive, the default)
@@ -25,6 +29,7 @@ import json
 import os
 import pstats
 import threading
+import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -40,7 +45,7 @@ from django.urls import path  # noqa: E402
 from accounts.authentication import authenticate_operator  # noqa: E402
 from postings import selectors  # noqa: E402
 from postings.models import PostingJob  # noqa: E402
-from postings.streams import job_state, job_version  # noqa: E402
+from postings.streams import JobWatcher, job_state, job_version  # noqa: E402
 
 
 # --- counting SQL statements -------------------------------------------------------------------------
@@ -72,6 +77,23 @@ def _counted_executemany(self, sql, param_list):
 # CursorDebugWrapper (DEBUG=true) calls super().execute(), so each statement is counted once.
 db_utils.CursorWrapper.execute = _counted_execute
 db_utils.CursorWrapper.executemany = _counted_executemany
+
+
+# --- when the watcher first saw each change ----------------------------------------------------------------
+
+first_read: dict[str, float] = {}  # current_post_title -> time.time() of the first read that returned it
+_watcher_read = JobWatcher._read
+
+
+def _timed_read(self, job_pks):
+    jobs = _watcher_read(self, job_pks)
+    now = time.time()
+    for job in jobs:
+        first_read.setdefault(job.current_post_title, now)
+    return jobs
+
+
+JobWatcher._read = _timed_read
 
 
 def rss_kb() -> int:
@@ -169,6 +191,7 @@ def _profile_stop() -> dict:
 _BENCH_JSON = {
     "/bench/queries": lambda: {"queries": queries.count},
     "/bench/rss": lambda: {"rss_kb": rss_kb()},
+    "/bench/reads": lambda: {"reads": dict(first_read)},
     "/bench/profile/start": _profile_start,
     "/bench/profile/stop": _profile_stop,
 }

@@ -19,3 +19,13 @@ class RejectUnknownFieldsMixin:
                     {name: ["This field is unknown or read-only."] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+
+MAX_ID = 2**63 - 1  # the largest id a database column can hold; beyond it SQLite overflows (a 500)
+
+
+class IdField(serializers.IntegerField):
+    """A row id given by a client: a positive integer a database can compare."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)

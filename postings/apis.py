@@ -16,6 +16,7 @@ from postings import selectors, services, streams
 from postings.models import MarketplacePost, PostingJob
 from postings.serializers import (
     ErrorLogFilterSerializer,
+    error_page_name,
     ErrorLogListSerializer,
     ErrorLogSerializer,
     JobSerializer,
@@ -277,9 +278,8 @@ class ErrorLogPageApi(APIView):
         log = selectors.error_log_for(user=request.user, pk=pk)
         if not log.screenshot:
             raise Http404
-        html_name = log.screenshot.name.rsplit(".", 1)[0] + ".html"
         # Facebook's markup, scripts included: never rendered on this origin, only shown as text.
-        response = HttpResponse(_stored_file(log.screenshot, html_name), content_type="text/plain; charset=utf-8")
+        response = HttpResponse(_stored_file(log.screenshot, error_page_name(log)), content_type="text/plain; charset=utf-8")
         response["Content-Security-Policy"] = "sandbox"
         response["Content-Disposition"] = f'inline; filename="error_{log.pk}.html.txt"'
         response["Cache-Control"] = "private, max-age=3600"

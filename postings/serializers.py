@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import FacebookAccount
 from accounts.selectors import accounts_for
-from config.serializers import RejectUnknownFieldsMixin
+from config.serializers import IdField, RejectUnknownFieldsMixin
 from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob
 
 # What Marketplace takes and Pillow can check; the stored file gets the format's own suffix.
@@ -119,7 +119,7 @@ class JobSerializer(serializers.ModelSerializer):
 
 class StartPostingSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     post_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, allow_empty=False, max_length=1000,
+        child=IdField(), required=False, allow_empty=False, max_length=1000,
         help_text="The listings to post; leave out to post every pending listing.",
     )
 
@@ -137,6 +137,11 @@ class StartPostingResponseSerializer(serializers.Serializer):
 class StartPostingRefusedSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     message = serializers.CharField()
+
+
+def error_page_name(log: ErrorLog) -> str:
+    """The captured HTML is stored beside the screenshot, with the same name."""
+    return log.screenshot.name.rsplit(".", 1)[0] + ".html"
 
 
 class ErrorLogSerializer(serializers.ModelSerializer):
@@ -162,7 +167,9 @@ class ErrorLogSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_page_html(self, log: ErrorLog) -> str | None:
-        return reverse("postings:error-log-page", kwargs={"pk": log.pk}) if log.screenshot else None
+        if not log.screenshot or not log.screenshot.storage.exists(error_page_name(log)):
+            return None
+        return reverse("postings:error-log-page", kwargs={"pk": log.pk})
 
 
 class ErrorLogListSerializer(serializers.Serializer):
@@ -171,8 +178,8 @@ class ErrorLogListSerializer(serializers.Serializer):
 
 
 class ErrorLogFilterSerializer(serializers.Serializer):
-    post_id = serializers.IntegerField(min_value=1, required=False)
+    post_id = IdField(required=False)
     error_type = serializers.ChoiceField(choices=ErrorLog.ErrorType.choices, required=False)
     job_id = serializers.UUIDField(required=False)
-    account_id = serializers.IntegerField(min_value=1, required=False)
+    account_id = IdField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=500, default=50)

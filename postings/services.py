@@ -228,6 +228,8 @@ def post_mark_failed(
                 log.screenshot.storage.save(f"error_screenshots/{stem}.html", ContentFile(evidence.html.encode()))
         except OSError:
             logger.exception("the screenshot of a failure could not be written; logging the failure without it")
+            if log.screenshot.name:
+                log.screenshot.storage.delete(log.screenshot.name)  # no orphan PNG beside a failed HTML write
             log.screenshot = None
     with transaction.atomic():
         log.save()

@@ -253,16 +253,17 @@ def matrix(operator):
     post_a, post_b = PostFactory(account=account_a), PostFactory(account=account_b)
     job_1 = PostingJob.objects.create(owner=operator, status=PostingJob.Status.RUNNING)
     job_2 = PostingJob.objects.create(owner=operator, status=PostingJob.Status.RUNNING)
-    captcha, network, timeout = ErrorLog.ErrorType.CAPTCHA, ErrorLog.ErrorType.NETWORK_ERROR, ErrorLog.ErrorType.TIMEOUT
+    Type = ErrorLog.ErrorType
     logs = {
-        "a1_captcha": fail(post_a, job_1, error_type=captcha, with_evidence=False),
-        "a2_network": fail(post_a, job_2, error_type=network, with_evidence=False),
-        "b1_captcha": fail(post_b, job_1, error_type=captcha, with_evidence=False),
-        "job2_timeout": fail(None, job_2, error_type=timeout, with_evidence=False),
+        "a1_captcha": fail(post_a, job_1, error_type=Type.CAPTCHA, with_evidence=False),
+        "a2_network": fail(post_a, job_2, error_type=Type.NETWORK_ERROR, with_evidence=False),
+        "b1_captcha": fail(post_b, job_1, error_type=Type.CAPTCHA, with_evidence=False),
+        "job2_timeout": fail(None, job_2, error_type=Type.TIMEOUT, with_evidence=False),
     }
     return {
         "post_a": post_a.pk, "account_a": account_a.pk, "account_b": account_b.pk,
-        "job_1": str(job_1.job_id), "job_2": str(job_2.job_id), "logs": {name: log.pk for name, log in logs.items()},
+        "job_1": str(job_1.job_id), "job_2": str(job_2.job_id),
+        "logs": {name: log.pk for name, log in logs.items()},
     }
 
 
@@ -354,14 +355,14 @@ def test_filtering_by_another_operators_object_finds_nothing(other_api, log, par
     assert response.json() == {"count": 0, "error_logs": []}
 
 
-@pytest.mark.parametrize("url", [screenshot_url, page_url])
+@pytest.mark.parametrize("url", [screenshot_url, page_url], ids=["screenshot", "page"])
 def test_another_operator_gets_404_for_the_screenshot_and_the_page(other_api, other_operator, log, url):
     assert other_api.get(url(log)).status_code == HTTPStatus.NOT_FOUND
     assert other_api.get(url(log), HTTP_ACCEPT="image/*").status_code == HTTPStatus.NOT_FOUND
     assert cookie_client(other_operator).get(url(log)).status_code == HTTPStatus.NOT_FOUND
 
 
-@pytest.mark.parametrize("url", [lambda log: LIST_URL, screenshot_url, page_url])
+@pytest.mark.parametrize("url", [lambda log: LIST_URL, screenshot_url, page_url], ids=["list", "screenshot", "page"])
 def test_without_credentials_every_error_log_endpoint_is_401(log, url):
     response = APIClient().get(url(log))
 
@@ -394,7 +395,6 @@ def test_the_access_cookie_alone_is_enough_to_get_the_screenshot(operator, log):
 
     response = client.get(screenshot_url(log), HTTP_ACCEPT="image/*")
 
-    assert "HTTP_AUTHORIZATION" not in client._credentials
     assert response.status_code == HTTPStatus.OK
     assert response["Content-Type"] == "image/png"
     assert response.content == PNG
@@ -456,7 +456,9 @@ def test_two_failures_of_the_same_post_keep_two_different_screenshots(settings, 
     assert files == sorted(f"{name.stem}{suffix}" for name in names for suffix in (".html", ".png"))
 
 
-@pytest.mark.parametrize("make_client", [Client, APIClient, "owner"])
+@pytest.mark.parametrize(
+    "make_client", [Client, APIClient, "owner"], ids=["django_client", "api_client", "owner_cookie"]
+)
 def test_media_is_not_served_publicly(settings, operator, log, make_client):
     client = cookie_client(operator) if make_client == "owner" else make_client()
     assert (Path(settings.MEDIA_ROOT) / log.screenshot.name).is_file()  # it exists: only the URL is closed
@@ -499,7 +501,7 @@ def test_listing_30_logs_takes_at_most_3_queries(api, operator, django_assert_ma
     _logs_with_posts_and_jobs(operator, 30)
 
     # The operator (JWT), the count, and the logs joined with their posts and jobs.
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         response = api.get(LIST_URL, {"limit": 500})
 
     assert len(response.json()["error_logs"]) == 30
@@ -547,7 +549,9 @@ def test_a_screenshot_that_cannot_be_written_still_logs_the_failure_without_it(
     stored = ErrorLog.objects.get()
     assert stored.pk == log.pk
     assert not stored.screenshot
-    assert (stored.error_type, stored.error_message, stored.page_url) == ("captcha", "Facebook asked for a CAPTCHA", PAGE_URL)
+    assert (stored.error_type, stored.error_message, stored.page_url) == (
+        "captcha", "Facebook asked for a CAPTCHA", PAGE_URL,
+    )
     post.refresh_from_db()
     assert (post.status, post.error_message, post.retry_count) == (
         MarketplacePost.Status.FAILED, "Facebook asked for a CAPTCHA", 1,
@@ -559,3 +563,24 @@ def test_a_screenshot_that_cannot_be_written_still_logs_the_failure_without_it(
     assert api.get(screenshot_url(log)).status_code == HTTPStatus.NOT_FOUND
     folder = Path(settings.MEDIA_ROOT) / "error_screenshots"
     assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_a_page_that_cannot_be_written_still_logs_the_failure_with_no_dead_link(api, monkeypatch, post, job):
+    real_save = FileSystemStorage._save
+
+    def html_disk_full(self, name, content):
+        if name.endswith(".html"):
+            raise OSError(28, "No space left on device")
+        return real_save(self, name, content)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", html_disk_full)
+
+    log = fail(post, job)
+
+    [item] = api.get(LIST_URL).json()["error_logs"]
+    assert item["id"] == log.pk
+    for link in (item["screenshot"], item["page_html"]):
+        if link is not None:
+            assert api.get(link).status_code == HTTPStatus.OK, link
+    post.refresh_from_db()
+    assert post.status == MarketplacePost.Status.FAILED

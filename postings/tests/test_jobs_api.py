@@ -102,6 +102,7 @@ def test_nothing_to_take_is_400_with_success_false(worker_env, api, make_account
         ({"post_ids": []}, "post_ids"),
         ({"post_ids": ["x"]}, "post_ids"),
         ({"post_ids": [-1]}, "post_ids"),
+        ({"post_ids": [2**70]}, "post_ids"),  # beyond any database id: a 400, not an overflow
         ({"posts": [1]}, "posts"),
     ],
 )
