@@ -7,6 +7,7 @@ need no CSRF token because there are none.
 """
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth import aget_user
 from rest_framework.exceptions import AuthenticationFailed
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -51,7 +52,7 @@ class BearerOrCookieScheme(OpenApiAuthenticationExtension):
 
 
 async def authenticate_operator(request):
-    """The operator behind a plain (non-DRF) async view's request, or None.
+    """The operator behind a plain (non-DRF) async request, or None.
 
     The same credentials as the API: bearer token, the access cookie on GET/HEAD, Django's session.
     """
@@ -61,8 +62,8 @@ async def authenticate_operator(request):
         return None
     if result is not None:
         return result[0]
-    user = await request.auser()
-    return user if user.is_authenticated else None
+    user = await aget_user(request) if hasattr(request, "session") else None
+    return user if user is not None and user.is_authenticated else None
 
 
 def set_auth_cookie(response, access_token: str) -> None:

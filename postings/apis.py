@@ -1,8 +1,7 @@
 """HTTP for listings and their photos."""
 import mimetypes
 
-from asgiref.sync import sync_to_async
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -10,9 +9,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import authenticate_operator
 from config.negotiation import FirstRendererNegotiation
-from postings import selectors, services, streams
+from postings import selectors, services
 from postings.models import MarketplacePost, PostingJob
 from postings.serializers import (
     ErrorLogFilterSerializer,
@@ -205,29 +203,6 @@ class JobCancelApi(APIView):
     def post(self, request, job_id):
         job = services.posting_job_cancel(job=selectors.job_for(user=request.user, job_id=job_id))
         return Response(JobSerializer(job).data)
-
-
-_NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided."}
-
-
-async def job_status_stream(request, job_id):
-    """`GET /api/posts/status-stream/<job_id>/`: Server-Sent Events of one job's progress.
-
-    A plain async Django view, not DRF: DRF would answer a browser's `Accept: text/event-stream`
-    with 406, and a synchronous view would be buffered whole under ASGI. Never compressed.
-    """
-    if request.method not in ("GET", "HEAD"):
-        return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405, headers={"Allow": "GET, HEAD"})
-    user = await authenticate_operator(request)
-    if user is None:
-        return JsonResponse(_NOT_AUTHENTICATED, status=401, headers={"WWW-Authenticate": 'Bearer realm="api"'})
-    job = await sync_to_async(selectors.job_for_or_none)(user=user, job_id=job_id)
-    if job is None:
-        return JsonResponse({"detail": "Not found."}, status=404)
-    response = StreamingHttpResponse(streams.job_events(job), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
 
 
 @extend_schema(parameters=[ErrorLogFilterSerializer])

@@ -10,7 +10,6 @@ urlpatterns = [
     path("jobs/", apis.JobListApi.as_view(), name="job-list"),
     path("jobs/<uuid:job_id>/cancel/", apis.JobCancelApi.as_view(), name="job-cancel"),
     path("job-status/<uuid:job_id>/", apis.JobStatusApi.as_view(), name="job-status"),
-    path("status-stream/<uuid:job_id>/", apis.job_status_stream, name="status-stream"),
     path("error-logs/", apis.ErrorLogListApi.as_view(), name="error-log-list"),
     path("error-logs/<int:pk>/screenshot/", apis.ErrorLogScreenshotApi.as_view(), name="error-log-screenshot"),
     path("error-logs/<int:pk>/page/", apis.ErrorLogPageApi.as_view(), name="error-log-page"),

@@ -271,3 +271,49 @@ def test_make_run_s_server_stops_promptly_on_sigterm_with_a_stream_open(live_ser
     finally:
         server.kill()
     assert returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
+
+
+def test_open_streams_hold_no_thread_each(server, job, operator):
+    before = threading.active_count()
+    opened = [open_stream(server, job, operator) for _ in range(20)]
+    for stream in opened:
+        stream.next()
+
+    during = threading.active_count()
+    for stream in opened:
+        stream.close()
+
+    # Django would run each request's middleware in a thread of its own, alive as long as the stream.
+    assert during - before < 5
+
+
+def test_a_django_session_authenticates_the_stream(server, job, operator):
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(operator)
+    stream = Stream(f"{server.url}/api/posts/status-stream/{job.job_id}/",
+                    {"Cookie": f"sessionid={browser.cookies['sessionid'].value}"})
+
+    assert stream.response.status == HTTPStatus.OK
+    assert stream.next()["data"]["job_id"] == str(job.job_id)
+    stream.close()
+
+
+def test_writing_to_the_stream_is_405_and_the_cors_preflight_is_answered(server, job, operator):
+    connection = http.client.HTTPConnection("127.0.0.1", server.config.port, timeout=10)
+    connection.request("POST", f"/api/posts/status-stream/{job.job_id}/", body=b"{}",
+                       headers={"Authorization": f"Bearer {token(operator)}"})
+    answer = connection.getresponse()
+    connection.close()
+    connection = http.client.HTTPConnection("127.0.0.1", server.config.port, timeout=10)
+    connection.request("OPTIONS", f"/api/posts/status-stream/{job.job_id}/", headers={
+        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization",
+    })
+    preflight = connection.getresponse()
+    connection.close()
+
+    assert answer.status == HTTPStatus.METHOD_NOT_ALLOWED
+    assert preflight.status == HTTPStatus.OK
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
