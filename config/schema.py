@@ -73,7 +73,8 @@ VALIDATE_SESSION = {
 
 
 def add_plain_views(result, generator, request, public):
-    """Plain async Django views (the status stream, validate-session) that drf-spectacular does not see."""
+    """Endpoints outside DRF (the status stream's ASGI app, the async validate-session view), which
+    drf-spectacular does not see."""
     paths = result.setdefault("paths", {})
     paths["/api/posts/status-stream/{job_id}/"] = STATUS_STREAM
     paths["/api/accounts/{id}/validate-session/"] = VALIDATE_SESSION
