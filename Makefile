@@ -5,7 +5,12 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test setup browser
+SIM_PORT ?= 8765
+# The demo keeps its own database and files (demo/), apart from `make run`'s.
+DEMO_ENV := DATABASE_URL=sqlite:///$(CURDIR)/demo/db.sqlite3 MEDIA_ROOT=demo/media SESSIONS_DIR=demo/sessions \
+	LOG_DIR=demo/logs MARKETPLACE_BASE_URL=http://127.0.0.1:$(SIM_PORT) POSTING_DELAY_SECONDS=1,3 BROWSER_TIMEOUT_SECONDS=10
+
+.PHONY: run test demo setup browser
 
 run: setup
 	@echo ""
@@ -19,6 +24,14 @@ run: setup
 
 test: setup
 	$(PY) -m pytest
+
+# The whole product against the local Marketplace simulator: a demo operator, an account with a
+# valid simulator session, listings of which a few fail in different ways. Ctrl-C stops both.
+demo: setup
+	@$(PY) -m simulator --port $(SIM_PORT) & sim=$$!; trap "kill $$sim 2>/dev/null" EXIT INT TERM; \
+	$(DEMO_ENV) $(PY) manage.py demo_setup && \
+	echo "Dashboard: http://$(HOST):$(PORT)/  (the simulator: http://127.0.0.1:$(SIM_PORT)/)" && \
+	$(DEMO_ENV) $(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --timeout-graceful-shutdown 5
 
 setup: $(VENV)/.installed .env browser
 	@$(PY) manage.py migrate --noinput

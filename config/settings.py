@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "accounts",
     "postings",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +179,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/auth/me/", auth_apis.MeApi.as_view(), name="me"),
     path("api/accounts/", include("accounts.urls")),
     path("api/posts/", include("postings.urls")),
+    path("", include("dashboard.urls")),
 ]
 
 handler400 = "config.exceptions.bad_request"

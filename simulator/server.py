@@ -65,6 +65,9 @@ class Route:
         self.login = login  # redirect to /login/?next=... when not logged in
 
 
+POLICY_WORDS = re.compile(r"\b(counterfeit|replica)\b", re.IGNORECASE)
+
+
 class Handler(BaseHTTPRequestHandler):
     server: "SimulatorServer"
     server_version = "FacebookSimulator/1.0"
@@ -284,7 +287,8 @@ class Handler(BaseHTTPRequestHandler):
             error = "Enter a valid price."
         if error:
             return self.send_json(HTTPStatus.BAD_REQUEST, {"error": error})
-        if self.fire("policy_rejection"):
+        # Like Facebook, refuse what its Commerce Policies forbid: a fault, or words in the title.
+        if self.fire("policy_rejection") or POLICY_WORDS.search(record["title"]):
             return self.send_json(HTTPStatus.FORBIDDEN, {"error": pages.POLICY_MESSAGE})
         listing = self.state.add_listing(c_user=self.c_user, fields=record, photos=len(photos),
                                          photo_bytes=sum(len(p.data) for p in photos))

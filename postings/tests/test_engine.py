@@ -253,3 +253,13 @@ def test_posts_of_one_account_are_paced_and_other_accounts_fill_the_pause(
     assert [listing["title"] for listing in simulator.listings()] == ["A1", "B1", "A2"]
     assert len(pauses) == 1  # only before A2: B1 went in between without waiting
     assert 20 < pauses[0] <= 30  # the delay, less the time B1 took
+
+
+def test_a_title_marketplace_forbids_is_policy_rejected(simulator, operator, make_account, make_post):
+    post = make_post(make_account(), "Replica designer watch")
+
+    run(operator, [post])
+
+    post.refresh_from_db()
+    assert (post.status, ErrorLog.objects.get().error_type) == ("failed", "policy_rejected")
+    assert simulator.listings() == []
