@@ -28,7 +28,7 @@ test: setup
 # The whole product against the local Marketplace simulator: a demo operator, an account with a
 # valid simulator session, listings of which a few fail in different ways. Ctrl-C stops both.
 demo: setup
-	@$(PY) -m simulator --port $(SIM_PORT) & sim=$$!; trap "kill $$sim 2>/dev/null" EXIT INT TERM; \
+	@mkdir -p demo && $(PY) -m simulator --port $(SIM_PORT) & sim=$$!; trap "kill $$sim 2>/dev/null" EXIT INT TERM; \
 	$(DEMO_ENV) $(PY) manage.py demo_setup && \
 	echo "Dashboard: http://$(HOST):$(PORT)/  (the simulator: http://127.0.0.1:$(SIM_PORT)/)" && \
 	$(DEMO_ENV) $(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --timeout-graceful-shutdown 5
