@@ -8,8 +8,8 @@ need no CSRF token because there are none.
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import aget_user
-from rest_framework.exceptions import AuthenticationFailed
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 

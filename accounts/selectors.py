@@ -1,6 +1,7 @@
 """Reads for the accounts app: the operator's accounts and how healthy their sessions are."""
 from dataclasses import dataclass, field
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet

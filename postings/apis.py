@@ -14,7 +14,6 @@ from postings import selectors, services
 from postings.models import MarketplacePost, PostingJob
 from postings.serializers import (
     ErrorLogFilterSerializer,
-    error_page_name,
     ErrorLogListSerializer,
     ErrorLogSerializer,
     JobSerializer,
@@ -25,6 +24,7 @@ from postings.serializers import (
     StartPostingRefusedSerializer,
     StartPostingResponseSerializer,
     StartPostingSerializer,
+    error_page_name,
 )
 
 

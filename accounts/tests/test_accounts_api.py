@@ -1,8 +1,8 @@
 from http import HTTPStatus
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import FacebookAccount
 from postings.models import MarketplacePost

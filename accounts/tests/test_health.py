@@ -154,7 +154,7 @@ def test_a_corrupt_session_file_is_an_error_with_a_reason_and_is_left_alone(api,
 
 
 def test_a_session_file_that_cannot_be_read_is_an_error(api, operator, monkeypatch):
-    account = make_account(operator, "locked@example.com", age_days=1)
+    make_account(operator, "locked@example.com", age_days=1)
 
     def denied(path):
         raise PermissionError(13, "Permission denied")

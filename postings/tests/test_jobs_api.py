@@ -4,7 +4,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from http import HTTPStatus
 
 import pytest
@@ -12,8 +11,8 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from conftest import bearer_client
-from postings.tests.conftest import all_jobs_ended, wait_until
 from postings.models import ErrorLog, MarketplacePost, PostingJob
+from postings.tests.conftest import all_jobs_ended, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
