@@ -33,6 +33,8 @@ import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from config.asgi import application as project_application  # noqa: E402  (sets Django up)
+
 from asgiref.sync import sync_to_async  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
@@ -41,10 +43,10 @@ from django.http import JsonResponse, StreamingHttpResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from accounts.authentication import authenticate_operator  # noqa: E402
-from config.asgi import application as project_application  # noqa: E402  (sets Django up)
 from postings import selectors  # noqa: E402
 from postings.models import PostingJob  # noqa: E402
 from postings.streams import JobWatcher, job_state, job_version  # noqa: E402
+
 
 # --- counting SQL statements -------------------------------------------------------------------------
 
