@@ -78,13 +78,21 @@ def free_port() -> int:
 
 
 
+def database_url() -> str:
+    """DATABASE_URL of this test run's database, for subprocesses (SQLite file or PostgreSQL)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 @pytest.fixture
 def live_server_env(tmp_path, settings):
     """What a server or worker subprocess needs to share this test's database and directories."""
-    from django.db import connection
-
     return {
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": database_url(),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "SESSIONS_DIR": str(settings.SESSIONS_DIR),
         "LOG_DIR": str(settings.LOG_DIR),

@@ -5,6 +5,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -13,6 +14,10 @@ from accounts.models import FacebookAccount
 from postings.models import MarketplacePost
 
 PROJECT_DIR = Path(settings.BASE_DIR)
+# These describe the default SQLite set-up; under DATABASE_URL=postgres://... they do not apply.
+pytestmark = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3", reason="SQLite set-up"
+)
 ITERATIONS = 100
 
 
