@@ -8,7 +8,8 @@ PORT   ?= 8000
 SIM_PORT ?= 8765
 # The demo keeps its own database and files (demo/), apart from `make run`'s.
 DEMO_ENV := DATABASE_URL=sqlite:///$(CURDIR)/demo/db.sqlite3 MEDIA_ROOT=demo/media SESSIONS_DIR=demo/sessions \
-	LOG_DIR=demo/logs MARKETPLACE_BASE_URL=http://127.0.0.1:$(SIM_PORT) POSTING_DELAY_SECONDS=1,3 BROWSER_TIMEOUT_SECONDS=10
+	LOG_DIR=demo/logs MARKETPLACE_BASE_URL=http://127.0.0.1:$(SIM_PORT) POSTING_DELAY_SECONDS=1,3 BROWSER_TIMEOUT_SECONDS=10 \
+	AUTH_COOKIE_SECURE=false
 
 .PHONY: run test demo setup browser
 

@@ -3,6 +3,7 @@ from http import HTTPStatus
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -36,6 +37,8 @@ def permission_denied(request, exception=None):
 
 
 def not_found(request, exception=None):
+    if not request.path.startswith("/api/"):  # the dashboard's pages: Django's own HTML page
+        return defaults.page_not_found(request, exception)
     return _json_error(HTTPStatus.NOT_FOUND, "Not found.")
 
 

@@ -104,6 +104,15 @@ def test_unknown_api_url_answers_json_not_found(client, settings):
     assert response.json() == {"detail": "Not found."}
 
 
+def test_an_unknown_page_outside_the_api_answers_html_not_found(client, settings):
+    settings.DEBUG = False
+
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response["Content-Type"].startswith("text/html")
+
+
 def preflight(client, origin: str):
     return client.options(
         "/api/posts/",

@@ -1,0 +1,573 @@
+/* Marketplace Poster: the operator dashboard's behaviour.
+ *
+ * Pages are rendered by Django; this file only acts: every write goes through the REST API with
+ * the Django session and the CSRF token (X-CSRFToken, from the csrftoken cookie), and the job page
+ * follows the status stream with an EventSource. One init function per page (body[data-page]).
+ */
+(function () {
+  "use strict";
+
+  const $ = (selector, root = document) => root.querySelector(selector);
+  const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+
+  // --- talking to the API ------------------------------------------------------------------------
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    const meta = $('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  /** fetch() with the session and the CSRF token; resolves to {ok, status, data}, never rejects. */
+  async function api(method, url, body) {
+    const headers = { Accept: "application/json" };
+    if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+    let payload;
+    if (body instanceof FormData) {
+      payload = body; // the browser sets the multipart boundary itself
+    } else if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
+    } catch (error) {
+      return { ok: false, status: 0, data: { detail: "The server could not be reached. Check the connection and try again." } };
+    }
+    let data = {};
+    if ((response.headers.get("Content-Type") || "").includes("json")) {
+      data = (await response.json().catch(() => null)) || {};
+    }
+    if (response.status === 401 || (response.status === 403 && /credentials|CSRF/i.test(data.detail || ""))) {
+      data = { detail: "Your login has expired: reload the page and log in again." };
+    }
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  /** One line for any error answer: detail, message, or the field errors. */
+  function errorText(data) {
+    if (!data || typeof data !== "object") return "Something went wrong.";
+    if (typeof data.detail === "string") return data.detail;
+    if (typeof data.message === "string") return data.message;
+    const parts = Object.entries(data).map(([field, errors]) => {
+      const text = Array.isArray(errors) ? errors.join(" ") : String(errors);
+      return field === "non_field_errors" ? text : `${field}: ${text}`;
+    });
+    return parts.join(" ") || "Something went wrong.";
+  }
+
+  /** Put the API's 400 field errors next to their fields; the rest in the form's general box. */
+  function showFieldErrors(form, data) {
+    clearFieldErrors(form);
+    const general = [];
+    for (const [field, errors] of Object.entries(data || {})) {
+      const text = Array.isArray(errors) ? errors.join(" ") : String(errors);
+      const slot = $(`[data-error-for="${CSS.escape(field)}"]`, form);
+      if (slot && field !== "__all__") {
+        slot.textContent = text;
+        const wrapper = slot.closest(".field");
+        if (wrapper) wrapper.classList.add("invalid");
+      } else {
+        general.push(["detail", "message", "non_field_errors"].includes(field) ? text : `${field}: ${text}`);
+      }
+    }
+    const box = $('[data-error-for="__all__"]', form);
+    if (box) {
+      box.textContent = general.join(" ");
+      box.hidden = general.length === 0;
+    }
+    const first = $(".field.invalid input, .field.invalid select, .field.invalid textarea", form);
+    if (first) first.focus();
+  }
+
+  function clearFieldErrors(form) {
+    $$("[data-error-for]", form).forEach((slot) => { slot.textContent = ""; });
+    $$(".field.invalid", form).forEach((field) => field.classList.remove("invalid"));
+    const box = $('[data-error-for="__all__"]', form);
+    if (box) box.hidden = true;
+  }
+
+  function say(element, text, kind) {
+    if (!element) return;
+    element.textContent = text;
+    element.classList.remove("error", "success");
+    if (kind) element.classList.add(kind);
+  }
+
+  function setBusy(button, busy, label) {
+    if (!button) return;
+    if (busy) {
+      button.dataset.label = button.textContent;
+      button.textContent = label || "Working…";
+    } else if (button.dataset.label) {
+      button.textContent = button.dataset.label;
+    }
+    button.disabled = busy;
+  }
+
+  // A message shown once on the next page (after a redirect), e.g. "Listing saved".
+  function flashNext(text) {
+    try { sessionStorage.setItem("dashboard-flash", text); } catch (error) { /* private mode: no flash */ }
+  }
+
+  function showFlash() {
+    let text = null;
+    try {
+      text = sessionStorage.getItem("dashboard-flash");
+      sessionStorage.removeItem("dashboard-flash");
+    } catch (error) { return; }
+    const box = $("#flash");
+    if (text && box) {
+      box.textContent = text;
+      box.hidden = false;
+    }
+  }
+
+  function localTimes() {
+    $$("time[datetime]:not([data-local])").forEach((element) => {
+      const moment = new Date(element.getAttribute("datetime"));
+      if (!Number.isNaN(moment.getTime())) {
+        element.dataset.local = "shown";
+        element.title = element.textContent;
+        element.textContent = moment.toLocaleString();
+      }
+    });
+  }
+
+  /** Replace `selector`'s element with the same element of the page as the server renders it now. */
+  async function refreshFragment(selector) {
+    try {
+      const response = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      const incoming = $(selector, fresh);
+      const current = $(selector);
+      if (incoming && current) current.replaceWith(document.importNode(incoming, true));
+    } catch (error) {
+      /* the next change tries again */
+    }
+  }
+
+  const jobUrl = (jobId) => `/jobs/${jobId}/`;
+
+  // --- listings ----------------------------------------------------------------------------------
+
+  function initListings() {
+    const postButton = $("#post-selected");
+    const message = $("#listings-message");
+    const boxes = $$(".select-post:not(:disabled)");
+    const all = $("#select-all");
+
+    function selected() {
+      return boxes.filter((box) => box.checked).map((box) => Number(box.value));
+    }
+    function update() {
+      const count = selected().length;
+      postButton.disabled = count === 0;
+      postButton.textContent = count ? `Post selected (${count})` : "Post selected";
+      if (all) {
+        all.checked = count > 0 && count === boxes.length;
+        all.indeterminate = count > 0 && count < boxes.length;
+      }
+    }
+    boxes.forEach((box) => box.addEventListener("change", update));
+    if (all) {
+      all.disabled = boxes.length === 0;
+      all.addEventListener("change", () => {
+        boxes.forEach((box) => { box.checked = all.checked; });
+        update();
+      });
+    }
+    update();
+
+    postButton.addEventListener("click", async () => {
+      const ids = selected();
+      if (!ids.length) return;
+      setBusy(postButton, true, "Starting…");
+      const { ok, data } = await api("POST", "/api/posts/start-posting/", { post_ids: ids });
+      if (ok) {
+        location.href = jobUrl(data.job_id);
+        return;
+      }
+      setBusy(postButton, false);
+      update();
+      say(message, errorText(data.post_ids ? { detail: data.post_ids.join(" ") } : data), "error");
+    });
+
+    $$("button.retry").forEach((button) => {
+      button.addEventListener("click", async () => {
+        setBusy(button, true, "Retrying…");
+        const { ok, data } = await api("POST", `/api/posts/${button.dataset.postId}/retry/`);
+        if (ok) {
+          location.href = jobUrl(data.job_id);
+          return;
+        }
+        setBusy(button, false);
+        say(message, errorText(data), "error");
+      });
+    });
+  }
+
+  // --- create / edit a listing -------------------------------------------------------------------
+
+  function initListingForm() {
+    const form = $("#listing-form");
+    const photoInput = $('input[name="photos"]', form);
+    const previews = $("#photo-previews");
+
+    photoInput.addEventListener("change", () => {
+      previews.replaceChildren(...Array.from(photoInput.files).map((file) => {
+        const item = document.createElement("li");
+        if (file.type.startsWith("image/")) {
+          const image = document.createElement("img");
+          image.src = URL.createObjectURL(file);
+          image.alt = file.name;
+          item.append(image);
+        }
+        item.append(file.name);
+        return item;
+      }));
+    });
+
+    $$(".remove-photo", form).forEach((button) => {
+      button.addEventListener("click", async () => {
+        setBusy(button, true, "Removing…");
+        const { ok, data } = await api("DELETE", button.dataset.url);
+        if (ok) {
+          button.closest("li").remove();
+        } else {
+          setBusy(button, false);
+          showFieldErrors(form, { image: [errorText(data)] });
+        }
+      });
+    });
+
+    const deleteButton = $("#delete-listing");
+    if (deleteButton) {
+      deleteButton.addEventListener("click", async () => {
+        if (!confirm(`Delete "${deleteButton.dataset.title}" with its photos and error history?`)) return;
+        setBusy(deleteButton, true, "Deleting…");
+        const { ok, data } = await api("DELETE", `/api/posts/${form.dataset.postId}/`);
+        if (ok) {
+          flashNext(`Deleted "${deleteButton.dataset.title}".`);
+          location.href = form.dataset.listUrl;
+          return;
+        }
+        setBusy(deleteButton, false);
+        showFieldErrors(form, { detail: errorText(data) });
+      });
+    }
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const submit = $('button[type="submit"]', form);
+      clearFieldErrors(form);
+      setBusy(submit, true, "Saving…");
+      const fields = new FormData(form);
+      const body = {};
+      for (const name of ["account", "title", "price", "category", "condition", "description", "location"]) {
+        body[name] = (fields.get(name) || "").toString().trim();
+      }
+      body.account = body.account ? Number(body.account) : null;
+      if (body.price === "") body.price = null;
+
+      const postId = form.dataset.postId;
+      const saved = postId
+        ? await api("PATCH", `/api/posts/${postId}/`, body)
+        : await api("POST", "/api/posts/", body);
+      if (!saved.ok) {
+        setBusy(submit, false);
+        showFieldErrors(form, saved.data);
+        return;
+      }
+      const post = saved.data;
+      if (!postId) {
+        // From here on it exists: a failing photo must not create it a second time.
+        form.dataset.postId = post.id;
+        history.replaceState(null, "", form.dataset.editUrlTemplate.replace("/0/", `/${post.id}/`));
+      }
+
+      const problems = [];
+      for (const file of Array.from(photoInput.files)) {
+        const upload = new FormData();
+        upload.append("image", file);
+        const { ok, data } = await api("POST", `/api/posts/${post.id}/images/`, upload);
+        if (!ok) problems.push(`${file.name}: ${data.image ? data.image.join(" ") : errorText(data)}`);
+      }
+      if (problems.length) {
+        setBusy(submit, false);
+        photoInput.value = "";
+        previews.replaceChildren();
+        showFieldErrors(form, { image: problems });
+        return;
+      }
+      flashNext(`Saved "${post.title}".`);
+      location.href = form.dataset.listUrl;
+    });
+  }
+
+  // --- accounts ----------------------------------------------------------------------------------
+
+  function sessionAge(days) {
+    if (days === null || days === undefined) return "no session";
+    if (days < 1) return "under a day";
+    return days === 1 ? "1 day" : `${days} days`;
+  }
+
+  function rowOf(accountId) {
+    return $(`tr[data-account-id="${accountId}"]`);
+  }
+
+  /** The health widget and every row, from GET /api/accounts/health-check/. */
+  async function refreshHealth() {
+    const { ok, data } = await api("GET", "/api/accounts/health-check/");
+    if (!ok) return;
+    const widget = $("#health-widget");
+    const overall = $("[data-overall]", widget);
+    overall.textContent = data.overall_health;
+    overall.className = `badge health-${data.overall_health}`;
+    for (const [name, value] of Object.entries(data.summary)) {
+      const slot = $(`[data-count="${name}"]`, widget);
+      if (slot) slot.textContent = value;
+    }
+    for (const account of data.accounts) {
+      const row = rowOf(account.account_id);
+      if (!row) continue;
+      const badge = $('[data-field="health"]', row);
+      badge.textContent = account.health_status;
+      badge.className = `badge health-${account.health_status}`;
+      $('[data-field="age"]', row).textContent = sessionAge(account.session_age_days);
+      $('[data-field="reasons"]', row).replaceChildren(...account.reasons.map((reason) => {
+        const item = document.createElement("li");
+        item.textContent = reason;
+        return item;
+      }));
+      $('[data-field="total_posts"]', row).textContent = account.total_posts;
+      $('[data-field="post_counts"]', row).textContent = `${account.posted_count} posted · ${account.failed_count} failed`;
+    }
+  }
+
+  /** "Session is valid", or "Session may be expired. Consider updating session." (the reasons are in their column) */
+  function verdict(data) {
+    return data.action_required ? `${data.message}. ${data.action_required}.` : data.message;
+  }
+
+  function initAccounts() {
+    $$("input.session-file").forEach((input) => {
+      input.addEventListener("change", async () => {
+        const file = input.files[0];
+        if (!file) return;
+        const row = rowOf(input.dataset.accountId);
+        const message = $('[data-field="message"]', row);
+        say(message, `Uploading ${file.name}…`);
+        let session;
+        try {
+          session = JSON.parse(await file.text());
+        } catch (error) {
+          say(message, `${file.name} is not a JSON file: export the cookies as JSON.`, "error");
+          input.value = "";
+          return;
+        }
+        const { ok, data } = await api("PUT", `/api/accounts/${input.dataset.accountId}/session/`, session);
+        input.value = "";
+        say(message, ok ? verdict(data) : errorText(data), ok && data.valid ? "success" : "error");
+        await refreshHealth();
+      });
+    });
+
+    $$("button.check-now").forEach((button) => {
+      button.addEventListener("click", async () => {
+        const row = rowOf(button.dataset.accountId);
+        const message = $('[data-field="message"]', row);
+        setBusy(button, true, "Checking…");
+        say(message, "Opening Marketplace with this session…");
+        const { ok, data } = await api("GET", `/api/accounts/${button.dataset.accountId}/validate-session/?live=true`);
+        setBusy(button, false);
+        say(message, ok ? verdict(data) : errorText(data), ok && data.valid ? "success" : "error");
+        await refreshHealth();
+      });
+    });
+
+    const form = $("#add-account-form");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const submit = $('button[type="submit"]', form);
+      clearFieldErrors(form);
+      setBusy(submit, true, "Adding…");
+      const fields = new FormData(form);
+      const body = { email: fields.get("email").trim(), name: fields.get("name").trim() };
+      const { ok, data } = await api("POST", "/api/accounts/", body);
+      if (ok) {
+        flashNext(`Added ${data.email}: now upload its session with "Update session".`);
+        location.reload();
+        return;
+      }
+      setBusy(submit, false);
+      showFieldErrors(form, data);
+    });
+  }
+
+  // --- a running job -----------------------------------------------------------------------------
+
+  function initJob() {
+    const card = $("#job");
+    const cancel = $("#cancel-job");
+    const field = (name) => $(`[data-field="${name}"]`, card);
+    const bar = $("#job-progress");
+    let state = JSON.parse($("#job-state").textContent);
+    let source = null;
+    let poller = null;
+    let shownProgress = null;
+    const followed = !state.final; // a job that had ended when the page was rendered needs no refresh
+    let refreshing = Promise.resolve();
+    // One refresh at a time, in order, so that an older answer never overwrites the final one.
+    const refreshPosts = () => { refreshing = refreshing.then(() => refreshFragment("#job-posts")); };
+
+    function setConnection(text, kind) {
+      const element = field("connection");
+      element.textContent = text;
+      element.className = `connection ${kind || ""}`;
+    }
+
+    function render(next) {
+      state = next;
+      const percent = Math.max(0, Math.min(100, Number(next.progress_percentage) || 0));
+      bar.setAttribute("aria-valuenow", String(percent));
+      bar.firstElementChild.style.width = `${percent}%`;
+      bar.classList.toggle("done", next.final && next.status === "completed");
+      field("percent").textContent = `${percent} %`;
+      field("completed_posts").textContent = next.completed_posts;
+      field("failed_posts").textContent = next.failed_posts;
+      field("total_posts").textContent = next.total_posts;
+      field("current_post_title").textContent = next.current_post_title || "—";
+      field("status_message").textContent = next.status_message || "";
+      const status = field("status");
+      status.textContent = next.status;
+      status.className = `badge job-${next.status}`;
+      const error = field("error_message");
+      error.textContent = next.error_message || "";
+      error.hidden = !next.error_message;
+      if (next.cancel_requested && !next.final) {
+        cancel.disabled = true;
+        cancel.textContent = "Cancelling…";
+      }
+      // The listings table follows each finished or started post, rendered by the server.
+      if (next.final) {
+        ended();
+        return;
+      }
+      const progress = `${next.completed_posts}/${next.failed_posts}/${next.current_post_id}/${next.status}`;
+      if (shownProgress !== null && progress !== shownProgress) refreshPosts();
+      shownProgress = progress;
+    }
+
+    function ended() {
+      if (source) source.close();
+      if (poller) clearInterval(poller);
+      source = null;
+      poller = null;
+      cancel.hidden = true;
+      setConnection("ended", "ended");
+      field("ended").hidden = false;
+      const done = state.completed_posts + state.failed_posts;
+      if (state.status === "cancelled") {
+        say(field("message"), `Cancelled after ${done} of ${state.total_posts}: the other ${state.total_posts - done} stay pending.`);
+      } else if (state.status === "completed") {
+        say(field("message"), `Done: ${state.completed_posts} posted, ${state.failed_posts} failed.`, state.failed_posts ? "" : "success");
+      }
+      if (followed) refreshPosts();
+    }
+
+    // When the stream is refused for good (not a drop: EventSource retries those by itself), the
+    // job-status endpoint still tells the progress.
+    function poll() {
+      if (poller) return;
+      setConnection("live updates unavailable: checking every 3 s", "reconnecting");
+      poller = setInterval(async () => {
+        const { ok, data } = await api("GET", card.dataset.statusUrl);
+        if (ok) render(data);
+      }, 3000);
+    }
+
+    function connect() {
+      source = new EventSource(card.dataset.streamUrl);
+      source.onopen = () => setConnection("live", "live");
+      source.onmessage = (event) => {
+        setConnection("live", "live");
+        render(JSON.parse(event.data));
+      };
+      source.onerror = () => {
+        if (!source) return;
+        if (source.readyState === EventSource.CONNECTING) {
+          setConnection("reconnecting…", "reconnecting");
+        } else if (source.readyState === EventSource.CLOSED) {
+          source = null;
+          poll();
+        }
+      };
+    }
+
+    cancel.addEventListener("click", async () => {
+      setBusy(cancel, true, "Cancelling…");
+      const { ok, data } = await api("POST", card.dataset.cancelUrl);
+      if (ok) {
+        say(field("message"), "Cancel requested: the job stops after its current listing; the rest stay pending.", "success");
+        render(data);
+      } else {
+        setBusy(cancel, false);
+        say(field("message"), errorText(data), "error");
+      }
+    });
+
+    render(state);
+    if (!state.final) connect();
+  }
+
+  // --- the jobs list ------------------------------------------------------------------------------
+
+  function initJobs() {
+    // While a job is queued or running, its row follows it (the server renders the table again).
+    const active = () => $$("#jobs-table .badge.job-queued, #jobs-table .badge.job-running").length > 0;
+    if (!active()) return;
+    const timer = setInterval(async () => {
+      await refreshFragment("#jobs-table");
+      localTimes();
+      if (!active()) clearInterval(timer);
+    }, 3000);
+  }
+
+  // --- errors ------------------------------------------------------------------------------------
+
+  function initErrors() {
+    const form = $("#error-filters");
+    $$("select", form).forEach((select) => select.addEventListener("change", () => form.requestSubmit()));
+
+    const lightbox = $("#lightbox");
+    const image = $("#lightbox-image");
+    $$("a.screenshot").forEach((link) => {
+      link.addEventListener("click", (event) => {
+        if (!lightbox.showModal || event.ctrlKey || event.metaKey || event.shiftKey) return; // a new tab, as asked
+        event.preventDefault();
+        image.src = link.href;
+        $("#lightbox-open").href = link.href;
+        lightbox.showModal();
+      });
+    });
+    lightbox.addEventListener("click", (event) => {
+      if (event.target === lightbox) lightbox.close(); // a click on the backdrop
+    });
+  }
+
+  const pages = {
+    listings: initListings, "listing-form": initListingForm, accounts: initAccounts, jobs: initJobs, job: initJob, errors: initErrors,
+  };
+
+  document.addEventListener("DOMContentLoaded", () => {
+    showFlash();
+    localTimes();
+    const init = pages[document.body.dataset.page];
+    if (init) init();
+  });
+})();

@@ -1,0 +1,128 @@
+"""The operator dashboard's pages.
+
+Each view renders one page from the selectors, for the logged-in operator only; every write goes
+through the REST API from app.js, with this session and its CSRF token (hence ensure_csrf_cookie).
+"""
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from accounts.selectors import accounts_for, accounts_health
+from dashboard.forms import ErrorFilterForm
+from postings.models import MarketplacePost, PostingJob
+from postings.selectors import error_logs_for, job_for, jobs_for, posts_for, reap_stale
+from postings.serializers import ErrorLogSerializer, JobSerializer
+
+# What Marketplace offers today (the driver refuses anything else as validation_error); a
+# suggestion list only: the category field stays free text, as the API's is.
+MARKETPLACE_CATEGORIES = [
+    "Furniture", "Household", "Electronics", "Sporting Goods", "Tools", "Toys & Games",
+    "Clothing & Accessories", "Home & Garden", "Musical Instruments", "Miscellaneous",
+]
+LISTINGS_PER_PAGE = 50
+JOBS_PER_PAGE = 25
+ERROR_LOGS_PER_PAGE = 25
+
+
+def _query_without_page(request) -> str:
+    """The page's query string without `page`, for the pagination links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def operator_page(view):
+    """A page for a logged-in operator that sets the CSRF cookie app.js sends back."""
+    return login_required(ensure_csrf_cookie(view))
+
+
+@operator_page
+def listings(request):
+    status = request.GET.get("status")
+    if status not in MarketplacePost.Status.values:
+        status = None
+    posts = posts_for(user=request.user, status=status).select_related("account")
+    counts = dict(
+        posts_for(user=request.user).order_by().values_list("status").annotate(n=Count("id"))
+    )
+    active_jobs = reap_stale(jobs_for(user=request.user).filter(status__in=PostingJob.ACTIVE_STATUSES))
+    return render(request, "dashboard/listings.html", {
+        "section": "listings",
+        "page": Paginator(posts, LISTINGS_PER_PAGE).get_page(request.GET.get("page")),
+        "status": status,
+        "statuses": [(value, counts.get(value, 0)) for value in MarketplacePost.Status.values],
+        "total": sum(counts.values()),
+        "active_jobs": [job for job in active_jobs if not job.is_final],
+        "has_accounts": accounts_for(user=request.user).exists(),
+        "query": _query_without_page(request),
+    })
+
+
+def _listing_form(request, post):
+    return render(request, "dashboard/listing_form.html", {
+        "section": "listings",
+        "post": post,
+        "accounts": accounts_for(user=request.user),
+        "conditions": MarketplacePost.Condition.values,
+        "categories": MARKETPLACE_CATEGORIES,
+    })
+
+
+@operator_page
+def listing_new(request):
+    return _listing_form(request, None)
+
+
+@operator_page
+def listing_edit(request, pk: int):
+    return _listing_form(request, get_object_or_404(posts_for(user=request.user), pk=pk))
+
+
+@operator_page
+def accounts(request):
+    health = accounts_health(user=request.user)
+    names = dict(accounts_for(user=request.user).values_list("pk", "name"))
+    for row in health["accounts"]:
+        row["name"] = names.get(row["account_id"], "")
+    return render(request, "dashboard/accounts.html", {"section": "accounts", "health": health})
+
+
+@operator_page
+def jobs(request):
+    page = Paginator(jobs_for(user=request.user), JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = reap_stale(page.object_list)
+    return render(request, "dashboard/jobs.html", {"section": "jobs", "page": page})
+
+
+@operator_page
+def job_detail(request, job_id):
+    job = job_for(user=request.user, job_id=job_id)
+    return render(request, "dashboard/job.html", {
+        "section": "jobs",
+        "job": job,
+        "state": JobSerializer(job).data,
+        "posts": job.posts.select_related("account").prefetch_related("images").order_by("pk"),
+    })
+
+
+@operator_page
+def errors(request):
+    form = ErrorFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    logs = error_logs_for(user=request.user, **filters)
+    page = Paginator(logs, ERROR_LOGS_PER_PAGE).get_page(request.GET.get("page"))
+    urls = ErrorLogSerializer()  # the API's own screenshot and page URLs, one source of truth
+    rows = [
+        {"log": log, "screenshot": urls.get_screenshot(log), "page_html": urls.get_page_html(log)}
+        for log in page.object_list
+    ]
+    return render(request, "dashboard/errors.html", {
+        "section": "errors",
+        "form": form,
+        "filtered": bool(filters),
+        "page": page,
+        "rows": rows,
+        "query": _query_without_page(request),
+    })
