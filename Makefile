@@ -15,7 +15,7 @@ DEMO_ENV := DATABASE_URL=sqlite:///$(CURDIR)/demo/db.sqlite3 MEDIA_ROOT=demo/med
 
 run: setup
 	@echo ""
-	@echo "Marketplace Poster on http://$(HOST):$(PORT)/"
+	@echo "Marketplace Poster on http://$(HOST):$(PORT)/ (the dashboard; log in as the operator)"
 	@echo "  API docs (Swagger UI): http://$(HOST):$(PORT)/api/docs/"
 	@echo "  OpenAPI schema:        http://$(HOST):$(PORT)/api/schema/"
 	@echo "  Admin:                 http://$(HOST):$(PORT)/admin/"
