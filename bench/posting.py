@@ -45,7 +45,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -54,6 +53,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from postings.browser.executable import find_chromium, launch_args
+from simulator.client import SimulatorClient, facebook_cookies
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EMAIL = "bench@example.com"
@@ -80,7 +80,7 @@ class BenchmarkFailed(Exception):
 
 # --- the simulator ---------------------------------------------------------------------------------
 
-class Simulator:
+class Simulator(SimulatorClient):
     """`python -m simulator --port 0` in a subprocess, and its /__sim__/ control API."""
 
     def __init__(self):
@@ -92,24 +92,10 @@ class Simulator:
         if "listening on" not in line:
             self.process.kill()
             raise BenchmarkFailed(f"the simulator did not start: {line!r}")
-        self.base_url = line.rsplit(" ", 1)[-1].strip()
-
-    def call(self, method: str, path: str, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
-
-    def mint_session(self, email: str) -> dict:
-        return self.call("POST", "/__sim__/sessions", {"email": email})
-
-    def reset(self) -> None:
-        self.call("POST", "/__sim__/reset")
+        super().__init__(line.rsplit(" ", 1)[-1].strip())
 
     def listing_count(self) -> int:
-        return len(self.call("GET", "/__sim__/listings")["listings"])
+        return len(self.listings())
 
     def stop(self) -> None:
         self.process.terminate()
@@ -169,15 +155,6 @@ def create_engine_posts(account, count: int, photo: bytes, round_no: int) -> lis
         posts.append(post)
     return posts
 
-
-def facebook_cookies(session: dict) -> list[dict]:
-    """The minted pair as an operator would upload it: facebook.com cookies."""
-    return [
-        {"name": "c_user", "value": session["c_user"], "domain": ".facebook.com", "path": "/",
-         "expires": 4102444800, "httpOnly": False, "secure": True, "sameSite": "None"},
-        {"name": "xs", "value": session["xs"], "domain": ".facebook.com", "path": "/",
-         "expires": 4102444800, "httpOnly": True, "secure": True, "sameSite": "None"},
-    ]
 
 
 # --- the variants ----------------------------------------------------------------------------------

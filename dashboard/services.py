@@ -1,8 +1,5 @@
 """Writes for the dashboard: the `make demo` set-up against the local Marketplace simulator."""
 import io
-import json
-import time
-import urllib.request
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -14,12 +11,12 @@ from accounts.models import FacebookAccount
 from accounts.services import account_session_store
 from postings.models import ErrorLog, MarketplacePost, PostingJob
 from postings.services import post_create, post_image_add
+from simulator.client import SimulatorClient, facebook_cookies
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-marketplace"
 SELLER_EMAIL = "seller@example.com"
 EXPIRED_EMAIL = "expired@example.com"
-COOKIE_EXPIRES = 4102444800  # 2100-01-01: the simulator's sessions end when it revokes them
 
 
 class DemoSetupError(Exception):
@@ -62,53 +59,6 @@ class DemoSetup:
     operator: object
     accounts: dict[str, FacebookAccount]
     listings: list[MarketplacePost]
-
-
-class SimulatorClient:
-    """The simulator's control API (`/__sim__/`): mint and revoke sessions, say it is up."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url.rstrip("/")
-
-    def _call(self, method: str, path: str, body=None, timeout: float = 5):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
-
-    def wait_until_up(self, *, timeout: float) -> None:
-        """Poll GET /__sim__/health until it answers; DemoSetupError after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self._call("GET", "/__sim__/health", timeout=2)
-                return
-            except (OSError, ValueError) as exc:
-                if time.monotonic() > deadline:
-                    raise DemoSetupError(
-                        f"The Marketplace simulator at {self.base_url} did not answer within {timeout:g} s ({exc}). "
-                        "Start it with `python -m simulator --port <port>` (make demo does)."
-                    ) from None
-            time.sleep(0.1)  # the condition is polled; this only spaces the attempts
-
-    def mint_session(self, email: str) -> dict:
-        """A logged-in session {"c_user", "xs"} for `email`, as the simulator's login would give."""
-        return self._call("POST", "/__sim__/sessions", {"email": email})
-
-    def revoke_session(self, xs: str) -> None:
-        self._call("POST", "/__sim__/sessions/revoke", {"xs": xs})
-
-
-def facebook_cookies(pair: dict) -> list[dict]:
-    """The two cookies of a logged-in facebook.com session, as a storage state holds them."""
-    return [
-        {"name": "c_user", "value": pair["c_user"], "domain": ".facebook.com", "path": "/",
-         "expires": COOKIE_EXPIRES, "httpOnly": False, "secure": True, "sameSite": "None"},
-        {"name": "xs", "value": pair["xs"], "domain": ".facebook.com", "path": "/",
-         "expires": COOKIE_EXPIRES, "httpOnly": True, "secure": True, "sameSite": "None"},
-    ]
 
 
 def demo_photo(title: str, index: int) -> SimpleUploadedFile:
@@ -165,7 +115,10 @@ def demo_setup(*, base_url: str, timeout: float = 15.0) -> DemoSetup:
             "(make demo sets it)."
         )
     simulator = SimulatorClient(base_url)
-    simulator.wait_until_up(timeout=timeout)
+    try:
+        simulator.wait_until_up(timeout=timeout)
+    except TimeoutError as exc:
+        raise DemoSetupError(f"{exc}. Start it with `python -m simulator --port <port>` (make demo does).") from None
     sessions = {email: simulator.mint_session(email) for email in (SELLER_EMAIL, EXPIRED_EMAIL)}
 
     operator = demo_operator_ensure()

@@ -19,8 +19,9 @@ from conftest import free_port, image_bytes, start_uvicorn, wait_for_health
 from dashboard import services as demo
 from postings.browser.executable import find_chromium, launch_args
 from postings.models import MarketplacePost, PostingJob
-from postings.tests.conftest import all_jobs_ended, facebook_cookies, wait_until
+from postings.tests.conftest import all_jobs_ended, wait_until
 from postings.worker import orm_beside_playwright
+from simulator.client import facebook_cookies
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

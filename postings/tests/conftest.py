@@ -1,9 +1,7 @@
 """Fixtures for driving real Chromium against the local marketplace simulator."""
-import json
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 from django.conf import settings as django_settings
@@ -14,31 +12,7 @@ from accounts.services import account_session_store
 from conftest import image_bytes
 from postings import services
 from postings.models import MarketplacePost, PostingJob
-
-
-class Simulator:
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-
-    def call(self, method: str, path: str, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base_url + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
-
-    def mint_session(self, email: str) -> dict:
-        return self.call("POST", "/__sim__/sessions", {"email": email})
-
-    def fault(self, name: str, **options) -> None:
-        self.call("POST", "/__sim__/faults", {"name": name, **options})
-
-    def listings(self) -> list[dict]:
-        return self.call("GET", "/__sim__/listings")["listings"]
-
-    def reset(self) -> None:
-        self.call("POST", "/__sim__/reset")
+from simulator.client import SimulatorClient, facebook_cookies
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +25,7 @@ def simulator_process():
     if "listening on" not in line:
         process.kill()
         pytest.fail(f"the simulator did not start: {line}{process.stdout.read()}")
-    yield Simulator(line.rsplit(" ", 1)[-1].strip())
+    yield SimulatorClient(line.rsplit(" ", 1)[-1].strip())
     process.terminate()
     process.wait(timeout=10)
 
@@ -66,15 +40,6 @@ def simulator(simulator_process, settings):
     settings.BROWSER_TIMEOUT_SECONDS = 5.0
     settings.JOB_HEARTBEAT_SECONDS = 0.5
     return simulator_process
-
-
-def facebook_cookies(pair: dict) -> list[dict]:
-    return [
-        {"name": "c_user", "value": pair["c_user"], "domain": ".facebook.com", "path": "/",
-         "expires": 4102444800, "httpOnly": False, "secure": True, "sameSite": "None"},
-        {"name": "xs", "value": pair["xs"], "domain": ".facebook.com", "path": "/",
-         "expires": 4102444800, "httpOnly": True, "secure": True, "sameSite": "None"},
-    ]
 
 
 @pytest.fixture

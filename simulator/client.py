@@ -1,0 +1,63 @@
+"""A client of the simulator's control API (`/__sim__/`), for the tests, the benchmarks and the demo.
+
+It is the one place outside the server that knows the control API, and that turns a session the
+simulator issued into the facebook.com cookies an operator would upload.
+"""
+import json
+import time
+import urllib.request
+
+FAR_FUTURE = 4102444800  # 2100-01-01: a simulator session ends when it is revoked, not before
+
+
+class SimulatorClient:
+    def __init__(self, base_url: str):
+        self.base_url = base_url.rstrip("/")
+
+    def call(self, method: str, path: str, body=None, timeout: float = 10):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def wait_until_up(self, *, timeout: float) -> None:
+        """Poll GET /__sim__/health until it answers; TimeoutError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.call("GET", "/__sim__/health", timeout=2)
+                return
+            except (OSError, ValueError) as exc:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"The Marketplace simulator at {self.base_url} did not answer within {timeout:g} s ({exc})"
+                    ) from None
+            time.sleep(0.1)  # the condition is polled; this only spaces the attempts
+
+    def mint_session(self, email: str) -> dict:
+        """A logged-in session {"c_user", "xs"} for `email`, as the simulator's login would give."""
+        return self.call("POST", "/__sim__/sessions", {"email": email})
+
+    def revoke_session(self, xs: str) -> None:
+        self.call("POST", "/__sim__/sessions/revoke", {"xs": xs})
+
+    def fault(self, name: str, **options) -> None:
+        self.call("POST", "/__sim__/faults", {"name": name, **options})
+
+    def listings(self) -> list[dict]:
+        return self.call("GET", "/__sim__/listings")["listings"]
+
+    def reset(self) -> None:
+        self.call("POST", "/__sim__/reset")
+
+
+def facebook_cookies(pair: dict) -> list[dict]:
+    """A minted {"c_user", "xs"} pair as the facebook.com cookies of a storage state."""
+    return [
+        {"name": "c_user", "value": pair["c_user"], "domain": ".facebook.com", "path": "/",
+         "expires": FAR_FUTURE, "httpOnly": False, "secure": True, "sameSite": "None"},
+        {"name": "xs", "value": pair["xs"], "domain": ".facebook.com", "path": "/",
+         "expires": FAR_FUTURE, "httpOnly": True, "secure": True, "sameSite": "None"},
+    ]
