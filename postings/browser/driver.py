@@ -33,6 +33,15 @@ def launch(playwright: Playwright, *, headless: bool | None = None) -> Browser:
         ) from exc
 
 
+def _file_identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells one version of a file from another: inode, size, modification time."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
 class AccountContext:
     """The browser context of one account: its session loaded, and saved back after a success."""
 
@@ -40,6 +49,7 @@ class AccountContext:
         self.account = account
         path: Path = account.session_path
         try:
+            self.written = _file_identity(path)
             self.state = session_files.read_state(path)
         except FileNotFoundError:
             raise errors.SessionExpired(
@@ -70,10 +80,18 @@ class AccountContext:
         self._page = None
 
     def save_session(self) -> None:
-        """Write back what the browser holds now, so that the session stays fresh."""
+        """Write back what the browser holds now, so that the session stays fresh.
+
+        Only over the file this context was loaded from: a session the operator deleted or replaced
+        while the job ran is theirs, and is neither brought back nor overwritten with older cookies.
+        """
+        path = self.account.session_path
+        if _file_identity(path) != self.written:
+            logger.info("the session of account %s changed during the job; not saving over it", self.account.pk)
+            return
         state = state_from_target(self.state, self.context.cookies(), settings.MARKETPLACE_BASE_URL)
-        session_files.write_atomic(self.account.session_path, state)
-        self.state = state
+        session_files.write_atomic(path, state)
+        self.state, self.written = state, _file_identity(path)
 
     def close(self) -> None:
         try:

@@ -263,3 +263,32 @@ def test_a_title_marketplace_forbids_is_policy_rejected(simulator, operator, mak
     post.refresh_from_db()
     assert (post.status, ErrorLog.objects.get().error_type) == ("failed", "policy_rejected")
     assert simulator.listings() == []
+
+
+def test_a_session_deleted_while_its_job_runs_is_not_brought_back(simulator, operator, make_account, make_post):
+    account = make_account()
+    posts = [make_post(account, "First"), make_post(account, "Second")]
+
+    def delete_session_after_the_first_post(job):
+        if job.completed_posts == 1:
+            account.session_path.unlink(missing_ok=True)
+
+    job = run(operator, posts, progress=delete_session_after_the_first_post)
+
+    assert job.completed_posts == 2  # the job goes on with the session it loaded
+    assert not account.session_path.exists()  # but the operator's deletion stands
+
+
+def test_a_session_replaced_while_its_job_runs_is_not_overwritten(simulator, operator, make_account, make_post):
+    account = make_account()
+    replacement = json.dumps({"cookies": [], "origins": [], "note": "uploaded during the job"})
+    posts = [make_post(account, "First"), make_post(account, "Second")]
+
+    def replace_session_after_the_first_post(job):
+        if job.completed_posts == 1 and "note" not in account.session_path.read_text():
+            account.session_path.write_text(replacement)
+
+    job = run(operator, posts, progress=replace_session_after_the_first_post)
+
+    assert job.completed_posts == 2
+    assert account.session_path.read_text() == replacement
