@@ -45,9 +45,7 @@ def parse_last_event_id(raw: str | None) -> int | None:
 
 def job_state(job: PostingJob) -> dict:
     """What one event carries: the seed's job status, with `final` once the job has ended."""
-    data = JobSerializer(job).data
-    data["job_id"] = str(data["job_id"])
-    return data
+    return JobSerializer(job).data
 
 
 def job_version(job: PostingJob) -> int:

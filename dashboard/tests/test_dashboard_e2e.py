@@ -75,15 +75,10 @@ def run_demo_setup(env: dict) -> str:
 
 
 @pytest.fixture
-def demo_env(simulator, live_server_env):
+def demo_env(worker_env):
     """The environment of `make demo` (DEMO_ENV), pointed at this test's database and simulator."""
     env = {
-        **live_server_env,
-        "MARKETPLACE_BASE_URL": simulator.base_url,
-        "POSTING_DELAY_SECONDS": "0",
-        "POSTING_RETRY_BACKOFF_SECONDS": "0",
-        "BROWSER_TIMEOUT_SECONDS": "5",
-        "JOB_HEARTBEAT_SECONDS": "0.5",
+        **worker_env,
         "SSE_POLL_SECONDS": "0.1",
         "SSE_RETRY_MILLISECONDS": "1000",
         "DJANGO_ALLOW_ASYNC_UNSAFE": "",  # what the browser fixture allows this process, not the server
