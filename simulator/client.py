@@ -46,6 +46,9 @@ class SimulatorClient:
     def fault(self, name: str, **options) -> None:
         self.call("POST", "/__sim__/faults", {"name": name, **options})
 
+    def clear_faults(self) -> None:
+        self.call("DELETE", "/__sim__/faults")
+
     def listings(self) -> list[dict]:
         return self.call("GET", "/__sim__/listings")["listings"]
 

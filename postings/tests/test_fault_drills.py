@@ -1,0 +1,197 @@
+"""Fault drills: what an operator will meet, through the real server, real workers and real Chromium.
+
+Each drill breaks one thing underneath a running job and checks the promise: no 500, no listing
+posted twice, no job left running, and a failure that says what happened. The other drills live
+beside the code they exercise: a worker killed mid-job (test_jobs_api), a session file deleted or
+replaced while its job runs (test_engine), a screenshot write failing on a full disk (test_error_logs).
+"""
+import json
+import os
+import signal
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from conftest import free_port, start_uvicorn, wait_for_health
+from postings.models import ErrorLog, MarketplacePost, PostingJob
+from postings.tests.conftest import all_jobs_ended, wait_until
+from postings.tests.test_status_stream import Stream
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Server:
+    """`uvicorn config.asgi` as `make run` starts it, on one port across restarts."""
+
+    def __init__(self, env: dict):
+        self.env, self.port = env, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.start()
+
+    def start(self):
+        self.process = start_uvicorn(self.port, self.env)
+        wait_for_health(self.url, self.process)
+
+    def stop(self, how: signal.Signals):
+        self.process.send_signal(how)
+        self.process.wait(timeout=15)
+
+
+@pytest.fixture
+def server(worker_env):
+    server = Server(worker_env)
+    yield server
+    server.stop(signal.SIGTERM)
+
+
+def call(server, user, method: str, path: str, body=None) -> tuple[int, dict]:
+    """An API call as a client makes it; a 4xx or 5xx answer fails the test with its body."""
+    request = urllib.request.Request(
+        f"{server.url}{path}", method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}",
+                 "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        pytest.fail(f"{method} {path}: {error.code} {error.read().decode()}")
+
+
+def start_posting(server, user, posts) -> PostingJob:
+    status, body = call(server, user, "POST", "/api/posts/start-posting/", {"post_ids": [p.pk for p in posts]})
+    assert status == 202, body
+    return PostingJob.objects.get(job_id=body["job_id"])
+
+
+def open_stream(server, user, job, last_event_id: str | None = None) -> Stream:
+    headers = {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+    if last_event_id is not None:
+        headers["Last-Event-ID"] = last_event_id
+    return Stream(f"{server.url}/api/posts/status-stream/{job.job_id}/", headers)
+
+
+def next_event(stream: Stream) -> dict | None:
+    """The next data event, or None when the connection ended (closed, or cut by a dying server)."""
+    while True:
+        try:
+            event = stream.next()
+        except (ConnectionError, OSError):
+            return None
+        if event is None or "data" in event:
+            return event
+
+
+def published_titles(simulator) -> list[str]:
+    return sorted(listing["title"] for listing in simulator.listings())
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["restarted", "crashed"])
+def test_a_stream_resumes_across_a_server_restart_and_still_sees_the_final_event(
+    server, simulator, operator, make_account, make_post, how
+):
+    simulator.fault("slow_fields", delay_ms=800)  # each post takes a while: the restart falls mid-job
+    account = make_account()
+    posts = [make_post(account, f"Item {i}") for i in range(4)]
+    job = start_posting(server, operator, posts)
+    stream = open_stream(server, operator, job)
+    before = [next_event(stream)]
+    while before[-1]["data"]["completed_posts"] < 1:
+        before.append(next_event(stream))
+
+    server.stop(how)  # the worker runs in its own session: it goes on posting while the server is down
+    while (event := next_event(stream)) is not None:  # what was sent before the connection dropped
+        before.append(event)
+    stream.close()
+    server.start()
+    last_id = before[-1]["id"]
+    stream = open_stream(server, operator, job, last_event_id=last_id)
+    after = [next_event(stream)]
+    while not after[-1]["data"]["final"]:
+        after.append(next_event(stream))
+    assert next_event(stream) is None  # the server closes the stream after the final event
+    stream.close()
+
+    assert not before[-1]["data"]["final"]
+    assert after[-1]["data"] | {"started_at": None, "completed_at": None, "created_at": None} == {
+        **after[-1]["data"], "status": "completed", "total_posts": 4, "completed_posts": 4, "failed_posts": 0,
+        "progress_percentage": 100.0, "final": True, "started_at": None, "completed_at": None, "created_at": None,
+    }
+    ids = [int(event["id"]) for event in before + after]
+    assert ids == sorted(ids) and int(after[0]["id"]) >= int(last_id)  # resumed, never back in time
+    assert published_titles(simulator) == ["Item 0", "Item 1", "Item 2", "Item 3"]  # each once
+
+
+@pytest.mark.parametrize("chromium", ["missing", "crashing"])
+def test_a_chromium_that_is_missing_or_cannot_start_fails_the_job_saying_what_to_install(
+    server, simulator, tmp_path, monkeypatch, operator, make_account, make_post, chromium
+):
+    executable = tmp_path / "chromium"
+    if chromium == "crashing":  # what a Chromium missing a shared library does
+        executable.write_text("#!/bin/sh\necho 'chromium: error while loading shared libraries: libnss3.so' >&2\nexit 127\n")
+        executable.chmod(0o755)
+    monkeypatch.setenv("BROWSER_EXECUTABLE", str(executable))  # the worker the server starts inherits it
+    server.stop(signal.SIGTERM)
+    server.start()
+    post = make_post(make_account())
+
+    job = start_posting(server, operator, [post])
+    wait_until(all_jobs_ended, what="the job to end")
+
+    _, status = call(server, operator, "GET", f"/api/posts/job-status/{job.job_id}/")
+    assert (status["status"], status["final"], status["completed_posts"]) == ("failed", True, 0)
+    assert "apt-get install -y chromium" in status["error_message"]
+    if chromium == "crashing":
+        assert f"Chromium at {executable} could not start" in status["error_message"]
+    post.refresh_from_db()
+    assert (post.status, post.claimed_by) == ("pending", None)  # free for the next job, once Chromium is fixed
+    assert ErrorLog.objects.get(job=job).error_message == status["error_message"]
+    assert simulator.listings() == []
+
+
+def test_a_screenshot_that_cannot_be_written_still_logs_the_failure_without_it(
+    server, simulator, settings, operator, make_account, make_post
+):
+    Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+    Path(settings.MEDIA_ROOT, "error_screenshots").write_text("a file where the directory should be")
+    simulator.fault("checkpoint_captcha")
+    post = make_post(make_account())
+
+    job = start_posting(server, operator, [post])
+    wait_until(all_jobs_ended, what="the job to end")
+
+    job.refresh_from_db()
+    post.refresh_from_db()
+    assert (job.status, job.failed_posts, post.status) == ("completed", 1, "failed")
+    _, body = call(server, operator, "GET", f"/api/posts/error-logs/?post_id={post.pk}")
+    [log] = body["error_logs"]
+    assert (log["error_type"], log["screenshot"], log["page_html"]) == ("captcha", None, None)
+    assert "captcha" in log["error_message"].lower()
+    worker_log = Path(settings.LOG_DIR, f"job_{job.job_id}.log").read_text()
+    assert "could not be written" in worker_log
+
+
+def test_marketplace_answering_500s_fails_the_posts_then_a_retry_posts_each_once(
+    server, simulator, operator, make_account, make_post
+):
+    simulator.fault("server_error")  # every page, until cleared
+    posts = [make_post(make_account("a@example.com"), "Chair"), make_post(make_account("b@example.com"), "Sofa")]
+
+    job = start_posting(server, operator, posts)
+    wait_until(all_jobs_ended, what="the job to end")
+
+    job.refresh_from_db()
+    assert (job.status, job.completed_posts, job.failed_posts) == ("completed", 0, 2)
+    assert set(ErrorLog.objects.filter(job=job).values_list("error_type", flat=True)) == {"network_error"}
+    assert simulator.listings() == []
+
+    simulator.clear_faults()  # Marketplace is back
+    for post in posts:  # each retry starts a job of its own
+        assert call(server, operator, "POST", f"/api/posts/{post.pk}/retry/")[0] == 202
+    wait_until(all_jobs_ended, what="the retry jobs to end")
+
+    assert set(MarketplacePost.objects.values_list("status", flat=True)) == {"posted"}
+    assert published_titles(simulator) == ["Chair", "Sofa"]
