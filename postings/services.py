@@ -155,6 +155,18 @@ def job_release_claims(*, job: PostingJob) -> int:
     return MarketplacePost.objects.filter(claimed_by=job).update(claimed_by=None)
 
 
+def _job_end_claims(*, job: PostingJob, why: str) -> None:
+    """Let go of an ended job's posts. One it was posting fails as `unknown`: it may have been
+    published, so it must not go back to pending, nor stay `posting` (locked) for ever."""
+    for post in MarketplacePost.objects.filter(claimed_by=job, status=MarketplacePost.Status.POSTING):
+        post_mark_failed(
+            job=job, post=post, error_type=ErrorLog.ErrorType.UNKNOWN,
+            message=f"Interrupted while being posted: {why}. It may have been published: check Marketplace "
+            "before retrying it",
+        )
+    job_release_claims(job=job)
+
+
 def job_finish(*, job: PostingJob, status: str, error_message: str = "") -> bool:
     """End a job that is still active; False when it had already ended (e.g. reaped)."""
     with transaction.atomic():
@@ -162,7 +174,7 @@ def job_finish(*, job: PostingJob, status: str, error_message: str = "") -> bool
             status=status, error_message=error_message, status_message="", completed_at=timezone.now(),
             current_post=None, current_post_title="", updated_at=timezone.now(),
         )
-        job_release_claims(job=job)
+        _job_end_claims(job=job, why="the worker failed")
     job.refresh_from_db()
     return bool(ended)
 
@@ -336,13 +348,7 @@ def job_reap_if_stale(*, job: PostingJob, now=None) -> bool:
         )
         if not reaped:
             return False
-        for post in MarketplacePost.objects.filter(claimed_by=job, status=MarketplacePost.Status.POSTING):
-            post_mark_failed(
-                job=job, post=post, error_type=ErrorLog.ErrorType.UNKNOWN,
-                message="Interrupted while being posted: the worker stopped. It may have been "
-                "published: check Marketplace before retrying it",
-            )
-        job_release_claims(job=job)
+        _job_end_claims(job=job, why="the worker stopped")
     job.refresh_from_db()
     return True
 

@@ -292,3 +292,26 @@ def test_a_session_replaced_while_its_job_runs_is_not_overwritten(simulator, ope
 
     assert job.completed_posts == 2
     assert account.session_path.read_text() == replacement
+
+
+def test_a_worker_failing_mid_post_leaves_that_post_failed_as_unknown_not_posting(
+    simulator, monkeypatch, operator, make_account, make_post
+):
+    account = make_account()
+    first, second = make_post(account, "Chair"), make_post(account, "Sofa")
+
+    def crash(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "post_mark_posted", crash)  # fails after Publish, mid-post
+    with pytest.raises(RuntimeError):
+        run(operator, [first, second])
+
+    job = PostingJob.objects.get()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (job.status, job.error_message) == ("failed", "The worker failed: the database went away")
+    assert (first.status, first.claimed_by) == ("failed", None)  # never left "posting", which locks it
+    assert "check Marketplace before retrying" in first.error_message
+    assert ErrorLog.objects.get(post=first).error_type == "unknown"
+    assert (second.status, second.claimed_by) == ("pending", None)
