@@ -28,6 +28,9 @@ def _lock_unless_posting(post: MarketplacePost) -> MarketplacePost:
     on SQLite on the IMMEDIATE transaction), so the check and the change cannot interleave.
     """
     locked = MarketplacePost.objects.select_for_update().get(pk=post.pk)
+    if locked.status == MarketplacePost.Status.POSTING and locked.claimed_by_id:
+        if job_reap_if_stale(job=locked.claimed_by):  # its worker died: the post is failed, free to change
+            locked.refresh_from_db()
     if locked.status == MarketplacePost.Status.POSTING:
         raise Conflict("This listing is being posted right now; change it once its job has finished with it.")
     return locked

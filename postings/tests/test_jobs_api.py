@@ -13,6 +13,7 @@ from django.core.management import call_command
 from conftest import bearer_client
 from postings.models import ErrorLog, MarketplacePost, PostingJob
 from postings.tests.conftest import all_jobs_ended, wait_until
+from postings.tests.factories import AccountFactory, PostFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -269,3 +270,16 @@ def test_the_command_refuses_when_there_is_nothing_to_post(worker_env):
 
     assert result.returncode != 0
     assert "No pending listings to post." in result.stderr
+
+
+def test_a_listing_left_posting_by_a_dead_worker_can_be_changed_at_once(api, settings, operator):
+    job = PostingJob.objects.create(owner=operator, status="running", pid=2**22 + 1)
+    post = PostFactory(account=AccountFactory(owner=operator), status="posting", claimed_by=job)
+    settings.JOB_STALE_SECONDS = 0.001
+
+    response = api.patch(f"/api/posts/{post.pk}/", {"price": "99.00"}, format="json")
+
+    assert response.status_code == HTTPStatus.OK, response.json()
+    assert response.json()["status"] == "failed"  # as the reaper leaves it: check Marketplace, then retry
+    job.refresh_from_db()
+    assert job.status == "failed"
