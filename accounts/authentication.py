@@ -7,7 +7,7 @@ need no CSRF token because there are none.
 """
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import aget_user
+from django.contrib.auth import get_user
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -51,19 +51,24 @@ class BearerOrCookieScheme(OpenApiAuthenticationExtension):
         ]
 
 
-async def authenticate_operator(request):
-    """The operator behind a plain (non-DRF) async request, or None.
+def request_operator(request):
+    """The operator behind a plain (non-DRF) request, or None.
 
     The same credentials as the API: bearer token, the access cookie on GET/HEAD, Django's session.
     """
     try:
-        result = await sync_to_async(BearerOrCookieJWTAuthentication().authenticate)(request)
+        result = BearerOrCookieJWTAuthentication().authenticate(request)
     except (AuthenticationFailed, InvalidToken, TokenError):
         return None
     if result is not None:
         return result[0]
-    user = await aget_user(request) if hasattr(request, "session") else None
+    user = get_user(request) if hasattr(request, "session") else None
     return user if user is not None and user.is_authenticated else None
+
+
+async def authenticate_operator(request):
+    """`request_operator` for an async view."""
+    return await sync_to_async(request_operator)(request)
 
 
 def set_auth_cookie(response, access_token: str) -> None:

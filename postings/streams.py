@@ -17,15 +17,17 @@ import io
 import json
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils.module_loading import import_string
 
-from accounts.authentication import authenticate_operator
+from accounts.authentication import request_operator
 from postings import selectors, services
 from postings.models import PostingJob
 from postings.serializers import JobSerializer
@@ -80,6 +82,8 @@ class JobWatcher:
         self.versions: dict[int, int] = {}  # the last event id sent for each job: ids only grow
         self.task: asyncio.Task | None = None
         self.queries = 0  # read by tests and the benchmark
+        # The watcher's one thread, and so its one database connection, closed when nothing is watched.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job-watcher")
 
     def subscribe(self, job: PostingJob) -> Subscription:
         version = max(job_version(job), self.versions.get(job.pk, 0))
@@ -99,17 +103,21 @@ class JobWatcher:
                 self.versions.pop(subscription.job_pk, None)
 
     async def _run(self) -> None:
-        while self.subscriptions:
-            await asyncio.sleep(settings.SSE_POLL_SECONDS)
-            if not self.subscriptions:
-                break
-            try:
-                jobs = await sync_to_async(self._read, thread_sensitive=False)(list(self.subscriptions))
-            except Exception:  # a failed tick must not end every stream: log it and poll again
-                logger.exception("reading the watched jobs failed")
-                continue
-            for job in jobs:
-                self._publish(job)
+        loop = asyncio.get_running_loop()
+        try:
+            while self.subscriptions:
+                await asyncio.sleep(settings.SSE_POLL_SECONDS)
+                if not self.subscriptions:
+                    break
+                try:
+                    jobs = await loop.run_in_executor(self.executor, self._read, list(self.subscriptions))
+                except Exception:  # a failed tick must not end every stream: log it and poll again
+                    logger.exception("reading the watched jobs failed")
+                    continue
+                for job in jobs:
+                    self._publish(job)
+        finally:
+            self.executor.submit(connection.close)  # idle: hold no connection (run in the watcher's thread)
 
     def _publish(self, job: PostingJob) -> None:
         subscriptions = self.subscriptions.get(job.pk)
@@ -126,10 +134,14 @@ class JobWatcher:
 
     def _read(self, job_pks: list[int]) -> list[PostingJob]:
         self.queries += 1
-        jobs = list(PostingJob.objects.filter(pk__in=job_pks))
-        for job in jobs:
-            if services.job_reap_if_stale(job=job):  # a dead worker's job must not read `running`
-                job.refresh_from_db()
+        try:
+            jobs = list(PostingJob.objects.filter(pk__in=job_pks))
+            for job in jobs:
+                if services.job_reap_if_stale(job=job):  # a dead worker's job must not read `running`
+                    job.refresh_from_db()
+        except DatabaseError:
+            connection.close()  # it may be dead (the database restarted): the next tick connects anew
+            raise
         return jobs
 
 
@@ -140,7 +152,7 @@ def watcher() -> JobWatcher:
     """This event loop's watcher (one per server process; tests may run several loops)."""
     loop = asyncio.get_running_loop()
     for old in [other for other in _watchers if other.is_closed()]:
-        del _watchers[old]
+        _watchers.pop(old).executor.shutdown(wait=False)
     return _watchers.setdefault(loop, JobWatcher())
 
 
@@ -173,6 +185,17 @@ def _json(status: int, body: dict, headers: list | None = None) -> tuple[int, li
     return status, [(b"content-type", b"application/json"), *(headers or [])], json.dumps(body).encode()
 
 
+def _authorize(request, job_id: str) -> tuple:
+    """(operator, their job or None), or (None, None). Run as Django runs a request's database work:
+    a connection that is too old or broke (the database restarted) is dropped before and after."""
+    close_old_connections()
+    try:
+        user = request_operator(request)
+        return user, (selectors.job_for_or_none(user=user, job_id=job_id) if user is not None else None)
+    finally:
+        close_old_connections()
+
+
 class StatusStreamApp:
     """Serves the status stream in plain ASGI and everything else through `django_app`."""
 
@@ -194,15 +217,12 @@ class StatusStreamApp:
         except DisallowedHost:
             return await self._answer(send, *_json(400, {"detail": "Bad request."}))
         request.session = self.session_store(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
-        user = await authenticate_operator(request)
+        user, job = await sync_to_async(_authorize, thread_sensitive=False)(request, match["job_id"])
         if user is None:
             return await self._answer(send, *_json(
                 401, {"detail": "Authentication credentials were not provided."},
                 [(b"www-authenticate", b'Bearer realm="api"'), *cors],
             ))
-        job = await sync_to_async(selectors.job_for_or_none, thread_sensitive=False)(
-            user=user, job_id=match["job_id"]
-        )
         if job is None:
             return await self._answer(send, *_json(404, {"detail": "Not found."}, cors))
         await send({"type": "http.response.start", "status": 200, "headers": [

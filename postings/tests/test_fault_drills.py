@@ -13,6 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from conftest import free_port, start_uvicorn, wait_for_health
@@ -195,3 +198,26 @@ def test_marketplace_answering_500s_fails_the_posts_then_a_retry_posts_each_once
 
     assert set(MarketplacePost.objects.values_list("status", flat=True)) == {"posted"}
     assert published_titles(simulator) == ["Chair", "Sofa"]
+
+
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+                    reason="SQLite has no server connection to lose")
+def test_streams_live_through_the_database_dropping_every_connection(server, operator):
+    job = PostingJob.objects.create(owner=operator, status="running", total_posts=2, heartbeat_at=timezone.now())
+    stream = open_stream(server, operator, job)
+    assert next_event(stream)["data"]["completed_posts"] == 0
+
+    with connection.cursor() as cursor:  # what a PostgreSQL restart or failover does to the server's connections
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    PostingJob.objects.filter(pk=job.pk).update(completed_posts=1, heartbeat_at=timezone.now(), updated_at=timezone.now())
+
+    assert next_event(stream)["data"]["completed_posts"] == 1  # the watcher reconnected
+    second = open_stream(server, operator, job)
+    assert second.response.status == 200
+    assert next_event(second)["data"]["completed_posts"] == 1
+    assert call(server, operator, "GET", f"/api/posts/job-status/{job.job_id}/")[1]["completed_posts"] == 1
+    PostingJob.objects.filter(pk=job.pk).update(status="completed", completed_posts=2, updated_at=timezone.now())
+    assert next_event(stream)["data"]["final"] and next_event(second)["data"]["final"]
+    stream.close()
+    second.close()
