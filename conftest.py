@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -100,12 +101,29 @@ def live_server_env(tmp_path, settings):
 
 
 def start_uvicorn(port: int, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
+    """uvicorn serving config.asgi; its output goes to a temporary file, `server_output(server)`.
+
+    Not a pipe: nobody reads a pipe while the server runs, and a server that logs more than the
+    pipe holds (64 kB: a few hundred requests) would block on its next log line.
+    """
+    output = tempfile.TemporaryFile()
+    server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--timeout-graceful-shutdown", "2"],
         cwd=os.path.dirname(os.path.abspath(__file__)), env={**os.environ, **env},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=output, stderr=subprocess.STDOUT,
     )
+    server.output = output
+    return server
+
+
+def server_output(server: subprocess.Popen) -> str:
+    """What a server started by `start_uvicorn` has printed so far."""
+    output = getattr(server, "output", None)
+    if output is None:
+        return ""
+    output.seek(0)
+    return output.read().decode(errors="replace")
 
 
 def wait_for_health(url: str, server: subprocess.Popen, timeout: float = 30) -> None:
@@ -119,7 +137,8 @@ def wait_for_health(url: str, server: subprocess.Popen, timeout: float = 30) -> 
             pass
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
-            pytest.fail(f"uvicorn did not start: {server.stdout.read().decode()}")
+            server.wait()
+            pytest.fail(f"uvicorn did not start: {server_output(server)}")
         time.sleep(0.05)
 
 

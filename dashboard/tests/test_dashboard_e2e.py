@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -46,13 +45,10 @@ class DashboardServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
-        self.output: list[bytes] = []
 
     def start(self) -> None:
         self.process = start_uvicorn(self.port, self.env)
         wait_for_health(self.url, self.process)
-        # Drain its log, or a full pipe would block the server.
-        threading.Thread(target=lambda out=self.process.stdout: self.output.extend(out), daemon=True).start()
 
     def kill(self) -> None:
         self.process.kill()
