@@ -24,8 +24,10 @@ def posts_for(
 
 def post_image_for(*, user, post_id: int, image_id: int) -> PostImage:
     """One photo of one of the operator's listings, or 404."""
+    # `post__pk`, not `post_id`: a foreign key's own lookup passes an id past 2**63 to SQLite, which
+    # overflows (a 500), where the primary key's lookup matches nothing.
     return get_object_or_404(
-        PostImage.objects.select_related("post"), pk=image_id, post_id=post_id, post__account__owner=user
+        PostImage.objects.select_related("post"), pk=image_id, post__pk=post_id, post__account__owner=user
     )
 
 

@@ -197,6 +197,14 @@ def test_a_photo_asked_for_under_another_post_of_the_same_operator_is_not_found(
     assert response.status_code == HTTPStatus.NOT_FOUND
 
 
+@pytest.mark.parametrize("method", ["get", "delete"])
+def test_a_post_id_too_large_for_the_database_is_not_found(api, photo, method):
+    response = getattr(api, method)(f"/api/posts/{2**64}/images/{photo.pk}/")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert PostImage.objects.filter(pk=photo.pk).exists()
+
+
 # Delete
 
 
