@@ -11,15 +11,33 @@ _DESCRIPTIONS = {
     "400": "The request names what is wrong.",
     "401": "No valid credentials.",
     "404": "No such object among the operator's own.",
-    "409": "The object is being posted right now.",
 }
+_NO_SUCH_PAGE = "No such page (`?page=` past the last one)."
 
 
-def _can_conflict(path: str, method: str) -> bool:
-    """Changing a listing (or deleting its account) while it is being posted."""
-    if path.startswith("/api/posts/{id}/"):
-        return method in {"patch", "delete", "post"}
-    return path == "/api/accounts/{id}/" and method == "delete"
+def _conflict(path: str, method: str) -> str | None:
+    """Why the operation may answer 409, if it may."""
+    if path == "/api/posts/jobs/{job_id}/cancel/":
+        return "The job has already ended."
+    if path == "/api/posts/{id}/retry/":
+        return "The listing has not failed."
+    if path.startswith("/api/posts/{id}/") and method in {"patch", "delete", "post"}:
+        return "The listing is being posted right now."
+    if path == "/api/accounts/{id}/" and method == "delete":
+        return "A listing of the account is being posted right now."
+    return None
+
+
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "Grows with every change of the job."},
+        "data": {"type": "string", "description": "The job status as JSON (the Job schema)."},
+        "retry": {"type": "integer", "description": "Milliseconds before a client reconnects."},
+        "event": {"type": "string"},
+    },
+    "required": ["data"],
+}
 
 
 STATUS_STREAM = {
@@ -36,8 +54,10 @@ STATUS_STREAM = {
         "security": [{"jwtAuth": []}, {"jwtCookie": []}],
         "responses": {
             "200": {
-                "description": "Events whose data is a job status (the Job schema).",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "description": "The events. Each one's `data` is a job status as JSON (the Job schema); "
+                "the first one also sets `retry`.",
+                # OpenAPI 3.0 has no itemSchema: for an event stream, `schema` describes one event.
+                "content": {"text/event-stream": {"schema": SSE_EVENT}},
             },
         },
     }
@@ -84,18 +104,28 @@ def add_plain_views(result, generator, request, public):
 def add_error_responses(result, generator, request, public):
     """Document 400, 401, 404 and 409 where an operation can answer them."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    error = {"$ref": "#/components/schemas/Error"}
+    content = {"application/json": {"schema": error}}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
-            codes = []
-            if operation.get("requestBody") or any(p["in"] == "query" for p in operation.get("parameters", [])):
-                codes.append("400")
-            if operation.get("security") and {} not in operation["security"]:
-                codes.append("401")
+            parameters = operation.get("parameters", [])
+            answers = {}
+            if operation.get("requestBody") or any(p["in"] == "query" for p in parameters):
+                answers["400"] = _DESCRIPTIONS["400"]
+            if path.startswith("/api/auth/token/") or (operation.get("security") and {} not in operation["security"]):
+                answers["401"] = _DESCRIPTIONS["401"]  # the token endpoints check the credentials in the body
             if "{" in path:
-                codes.append("404")
-                if _can_conflict(path, method):
-                    codes.append("409")
-            for code in codes:
-                operation["responses"].setdefault(code, {"description": _DESCRIPTIONS[code], "content": ref})
+                answers["404"] = _DESCRIPTIONS["404"]
+            elif any(p["name"] == "page" for p in parameters):
+                answers["404"] = _NO_SUCH_PAGE
+            if conflict := _conflict(path, method):
+                answers["409"] = conflict
+            responses = operation["responses"]
+            for code, description in answers.items():
+                responses.setdefault(code, {"description": description, "content": content})
+            # An operation's own 400 body (start-posting's refusal) is not the only one: the request's
+            # field errors are answered as everywhere else.
+            own = responses.get("400", {}).get("content", {}).get("application/json")
+            if own and own["schema"] != error:
+                own["schema"] = {"anyOf": [own["schema"], error]}
     return result

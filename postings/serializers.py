@@ -41,6 +41,8 @@ class PostSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, coerce_to_string=False)
     condition = ConditionField(choices=MarketplacePost.Condition.choices, required=False)
     images = PostImageSerializer(many=True, read_only=True)
+    # Not a URLField: its schema would promise a URI, and the field is "" until the post is posted.
+    listing_url = serializers.CharField(read_only=True, help_text="The listing on Marketplace; empty until posted.")
     error_logs_url = serializers.SerializerMethodField(help_text="This listing's error history.")
 
     class Meta:
@@ -51,7 +53,7 @@ class PostSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             "created_at", "updated_at", "error_logs_url",
         ]
         read_only_fields = [
-            "status", "error_message", "retry_count", "listing_url", "posted_at", "created_at", "updated_at",
+            "status", "error_message", "retry_count", "posted_at", "created_at", "updated_at",
         ]
         extra_kwargs = {"description": {"max_length": 5000}}
 
