@@ -102,15 +102,15 @@ async def validate_session(request, pk: int):
     """
     if request.method not in ("GET", "HEAD"):
         return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405, headers={"Allow": "GET, HEAD"})
-    live = _LIVE.get(request.GET.get("live", "").lower(), None)
-    if live is None:
-        return JsonResponse({"live": ["Must be true or false."]}, status=400)
     user = await authenticate_operator(request)
-    if user is None:
+    if user is None:  # before anything else, as DRF's views do: a stranger learns nothing
         return JsonResponse(
             {"detail": "Authentication credentials were not provided."}, status=401,
             headers={"WWW-Authenticate": 'Bearer realm="api"'},
         )
+    live = _LIVE.get(request.GET.get("live", "").lower(), None)
+    if live is None:
+        return JsonResponse({"live": ["Must be true or false."]}, status=400)
     account = await sync_to_async(selectors.accounts_for(user=user).filter(pk=pk).first)()
     if account is None:
         return JsonResponse({"detail": "Not found."}, status=404)

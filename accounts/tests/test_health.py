@@ -227,8 +227,9 @@ def test_health_and_validation_show_only_the_operators_accounts(api, other_api, 
     assert other_api.get(f"/api/accounts/{seed_accounts[0].pk}/validate-session/").status_code == HTTPStatus.NOT_FOUND
 
 
-def test_validate_session_needs_credentials(client, seed_accounts):
-    response = client.get(f"/api/accounts/{seed_accounts[0].pk}/validate-session/")
+@pytest.mark.parametrize("query", ["", "?live=true", "?live=bogus"])
+def test_validate_session_needs_credentials_before_anything_else(client, seed_accounts, query):
+    response = client.get(f"/api/accounts/{seed_accounts[0].pk}/validate-session/{query}")
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
 
