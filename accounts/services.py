@@ -39,10 +39,13 @@ def account_update(*, account: FacebookAccount, **fields) -> FacebookAccount:
 def account_delete(*, account: FacebookAccount) -> None:
     """Delete an account, its listings and its session file; refused while one of them is posting."""
     from postings.models import MarketplacePost
+    from postings.services import posts_leave_their_jobs
 
     with transaction.atomic():
-        if account.posts.filter(status=MarketplacePost.Status.POSTING).exists():
+        posts = MarketplacePost.objects.filter(account=account).select_for_update()
+        if any(post.status == MarketplacePost.Status.POSTING for post in posts):
             raise Conflict("A listing of this account is being posted; wait for the job to end.")
+        posts_leave_their_jobs(MarketplacePost.objects.filter(account=account))
         path = account.session_path
         account.delete()
         transaction.on_commit(lambda: path.unlink(missing_ok=True))

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -51,10 +51,22 @@ def post_update(*, post: MarketplacePost, **fields) -> MarketplacePost:
     return post
 
 
+def posts_leave_their_jobs(posts) -> None:
+    """Posts about to be deleted leave the active jobs that hold them: each job counts them out of
+    its total, so that its progress still reaches 100 %. Call with the posts' rows locked."""
+    held = posts.filter(claimed_by__status__in=PostingJob.ACTIVE_STATUSES).values("claimed_by")
+    for row in held.annotate(count=Count("pk")).order_by():
+        PostingJob.objects.filter(pk=row["claimed_by"]).update(
+            total_posts=F("total_posts") - row["count"], updated_at=timezone.now()
+        )
+
+
 @transaction.atomic
 def post_delete(*, post: MarketplacePost) -> None:
     """Delete a listing with its photos and error logs (files go once committed); 409 while posting."""
-    _lock_unless_posting(post).delete()
+    locked = _lock_unless_posting(post)
+    posts_leave_their_jobs(MarketplacePost.objects.filter(pk=locked.pk))
+    locked.delete()
 
 
 def post_image_add(*, post: MarketplacePost, upload) -> PostImage:
@@ -193,7 +205,8 @@ def post_begin(*, job: PostingJob, post_id: int) -> MarketplacePost | None:
             pk=post_id, claimed_by=job, status=MarketplacePost.Status.PENDING
         ).update(status=MarketplacePost.Status.POSTING, updated_at=now)
         if not taken:
-            MarketplacePost.objects.filter(pk=post_id, claimed_by=job).update(claimed_by=None)
+            if MarketplacePost.objects.filter(pk=post_id, claimed_by=job).update(claimed_by=None):
+                PostingJob.objects.filter(pk=job.pk).update(total_posts=F("total_posts") - 1, updated_at=now)
             return None
         post = MarketplacePost.objects.select_related("account").get(pk=post_id)
         PostingJob.objects.filter(pk=job.pk).update(

@@ -315,3 +315,18 @@ def test_a_worker_failing_mid_post_leaves_that_post_failed_as_unknown_not_postin
     assert "check Marketplace before retrying" in first.error_message
     assert ErrorLog.objects.get(post=first).error_type == "unknown"
     assert (second.status, second.claimed_by) == ("pending", None)
+
+
+def test_a_listing_deleted_while_its_job_waits_is_left_out_and_the_job_reaches_100(
+    simulator, operator, make_account, make_post
+):
+    account = make_account()
+    keep, drop = make_post(account, "Chair"), make_post(account, "Sofa")
+    job, _ = services.posting_job_create(owner=operator, post_ids=[keep.pk, drop.pk])
+    services.post_delete(post=drop)
+
+    job = worker.run_job(job_id=job.job_id)
+
+    assert (job.status, job.total_posts, job.completed_posts, job.failed_posts) == ("completed", 1, 1, 0)
+    assert job.progress_percentage == 100.0
+    assert published_titles(simulator) == ["Chair"]

@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from conftest import bearer_client
+from postings import services
 from postings.models import ErrorLog, MarketplacePost, PostingJob
 from postings.tests.conftest import all_jobs_ended, wait_until
 from postings.tests.factories import AccountFactory, PostFactory
@@ -283,3 +284,29 @@ def test_a_listing_left_posting_by_a_dead_worker_can_be_changed_at_once(api, set
     assert response.json()["status"] == "failed"  # as the reaper leaves it: check Marketplace, then retry
     job.refresh_from_db()
     assert job.status == "failed"
+
+
+def test_deleting_listings_a_waiting_job_holds_takes_them_out_of_its_total(api, operator):
+    account, other = AccountFactory(owner=operator), AccountFactory(owner=operator)
+    posts = [PostFactory(account=account) for _ in range(3)] + [PostFactory(account=other)]
+    job, _ = services.posting_job_create(owner=operator, post_ids=[p.pk for p in posts])
+    unclaimed = PostFactory(account=account)
+
+    assert api.delete(f"/api/posts/{posts[0].pk}/").status_code == HTTPStatus.NO_CONTENT
+    assert api.delete(f"/api/posts/{unclaimed.pk}/").status_code == HTTPStatus.NO_CONTENT
+    job.refresh_from_db()
+    assert job.total_posts == 3
+
+    assert api.delete(f"/api/accounts/{account.pk}/").status_code == HTTPStatus.NO_CONTENT
+    job.refresh_from_db()
+    assert job.total_posts == 1  # only the other account's listing is left for the job
+
+
+def test_deleting_a_listing_a_finished_job_held_leaves_that_job_alone(api, operator):
+    post = PostFactory(account=AccountFactory(owner=operator))
+    job, _ = services.posting_job_create(owner=operator, post_ids=[post.pk])
+    services.job_finish(job=job, status="cancelled")
+
+    assert api.delete(f"/api/posts/{post.pk}/").status_code == HTTPStatus.NO_CONTENT
+    job.refresh_from_db()
+    assert job.total_posts == 1  # the record of what it was asked to do stays
