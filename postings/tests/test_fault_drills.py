@@ -202,14 +202,27 @@ def test_marketplace_answering_500s_fails_the_posts_then_a_retry_posts_each_once
 
 @pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
                     reason="SQLite has no server connection to lose")
-def test_streams_live_through_the_database_dropping_every_connection(server, operator):
+def test_streams_live_through_the_database_dropping_every_connection(live_server_env, operator):
+    server = Server({**live_server_env, "PGAPPNAME": "drilled-server"})  # libpq names the server's connections
+    try:
+        _streams_live_through_a_connection_drop(server, operator)
+    finally:
+        server.stop(signal.SIGTERM)
+
+
+def _streams_live_through_a_connection_drop(server, operator):
     job = PostingJob.objects.create(owner=operator, status="running", total_posts=2, heartbeat_at=timezone.now())
     stream = open_stream(server, operator, job)
     assert next_event(stream)["data"]["completed_posts"] == 0
 
-    with connection.cursor() as cursor:  # what a PostgreSQL restart or failover does to the server's connections
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    def server_connections(action: str = "") -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count({action}(pid)) FROM pg_stat_activity WHERE application_name = 'drilled-server'")
+            return cursor.fetchone()[0]
+
+    wait_until(server_connections, what="the stream watcher to connect")
+    # What a PostgreSQL restart or failover does to the server's connections:
+    assert server_connections("pg_terminate_backend") >= 1
     PostingJob.objects.filter(pk=job.pk).update(completed_posts=1, heartbeat_at=timezone.now(), updated_at=timezone.now())
 
     assert next_event(stream)["data"]["completed_posts"] == 1  # the watcher reconnected
