@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from itertools import chain, zip_longest
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
@@ -30,6 +30,30 @@ from postings.models import ErrorLog, MarketplacePost, PostingJob
 logger = logging.getLogger(__name__)
 
 ACCOUNT_WAIT_POLL_SECONDS = 1.0
+DATABASE_WAIT_SECONDS = 60.0  # how long the worker waits for a database that stopped answering
+
+
+def database_ready(*, timeout: float = DATABASE_WAIT_SECONDS) -> None:
+    """Before the worker's next writes: drop this thread's connection if it broke (the database
+    restarted, a failover, an idle timeout) and wait for the database to answer again.
+
+    The worker spends its time in the browser; a connection lost meanwhile would otherwise fail the
+    write that records what the browser did. Raises the last error after `timeout`.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if connection.connection is not None and not connection.is_usable():
+            logger.warning("the database connection was lost: reconnecting")
+            connection.close()
+        try:
+            connection.ensure_connection()
+            return
+        except DatabaseError:
+            if time.monotonic() > deadline:
+                raise
+            logger.warning("the database does not answer: trying again", exc_info=True)
+            connection.close()
+            time.sleep(1.0)
 
 
 def pause(seconds: float, *, job: PostingJob | None = None) -> bool:
@@ -40,8 +64,10 @@ def pause(seconds: float, *, job: PostingJob | None = None) -> bool:
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         time.sleep(min(left, 1.0))
-        if job is not None and PostingJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-            return False
+        if job is not None:
+            database_ready()
+            if PostingJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                return False
     return True
 
 
@@ -56,7 +82,12 @@ class Heartbeat(threading.Thread):
     def run(self):
         try:
             while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
-                services.job_heartbeat(job=self.job)
+                try:
+                    database_ready(timeout=0)
+                    services.job_heartbeat(job=self.job)
+                except DatabaseError:  # the next beat reconnects; the worker itself is alive
+                    logger.warning("the heartbeat could not be written", exc_info=True)
+                    connection.close()
         finally:
             connection.close()
 
@@ -141,6 +172,7 @@ class JobRunner:
         self.progress(self.job)
 
     def _cancel_requested(self) -> bool:
+        database_ready()
         return PostingJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
 
     def run(self) -> None:
@@ -183,6 +215,7 @@ class JobRunner:
         return pause(wait, job=self.job) if wait > 0 else True
 
     def _post_one(self, browser, post_id: int, selectors: dict) -> None:
+        database_ready()
         claimed = MarketplacePost.objects.filter(pk=post_id, claimed_by=self.job).values_list("account_id", flat=True)
         if not claimed:
             return  # deleted meanwhile
@@ -209,6 +242,7 @@ class JobRunner:
             self._record_failure(post, errors.PostingError(f"Unexpected error: {exc}"), cause=exc)
         else:
             self.contexts[account.pk].save_session()
+            database_ready()
             services.post_mark_posted(job=self.job, post=post, listing_url=listing_url)
             logger.info("post %s published: %s", post.pk, listing_url)
         finally:
@@ -216,6 +250,7 @@ class JobRunner:
 
     def _record_failure(self, post, exc: errors.PostingError, cause: Exception | None = None) -> None:
         logger.warning("post %s failed (%s): %s", post.pk, exc.error_type, exc)
+        database_ready()
         services.post_mark_failed(
             job=self.job, post=post, error_type=exc.error_type, message=str(exc),
             stack_trace="".join(traceback.format_exception(cause or exc)),
@@ -281,6 +316,7 @@ def run_job(*, job_id, progress: Callable[[PostingJob], None] | None = None) -> 
             _fail_job(job, f"The worker failed: {exc}", exc)
             raise
         else:
+            database_ready()
             cancelled = PostingJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
             services.job_finish(job=job, status=PostingJob.Status.CANCELLED if cancelled else PostingJob.Status.COMPLETED)
     job.refresh_from_db()
@@ -288,6 +324,7 @@ def run_job(*, job_id, progress: Callable[[PostingJob], None] | None = None) -> 
 
 
 def _fail_job(job: PostingJob, message: str, exc: Exception) -> None:
+    database_ready()
     services.post_mark_failed(
         job=job, post=None, error_type=ErrorLog.ErrorType.UNKNOWN, message=message,
         stack_trace="".join(traceback.format_exception(exc)),

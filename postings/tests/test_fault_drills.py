@@ -8,6 +8,8 @@ replaced while its job runs (test_engine), a screenshot write failing on a full 
 import json
 import os
 import signal
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,6 +21,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from conftest import free_port, start_uvicorn, wait_for_health
+from postings import services
 from postings.models import ErrorLog, MarketplacePost, PostingJob
 from postings.tests.conftest import all_jobs_ended, wait_until
 from postings.tests.test_status_stream import Stream
@@ -234,3 +237,38 @@ def _streams_live_through_a_connection_drop(server, operator):
     assert next_event(stream)["data"]["final"] and next_event(second)["data"]["final"]
     stream.close()
     second.close()
+
+
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+                    reason="SQLite has no server connection to lose")
+def test_a_worker_that_loses_its_database_connections_reconnects_and_finishes_the_job(
+    worker_env, simulator, tmp_path, operator, make_account, make_post
+):
+    account = make_account()
+    posts = [make_post(account, f"Item {i}") for i in range(3)]
+    job, _ = services.posting_job_create(owner=operator, post_ids=[p.pk for p in posts])
+    output = tmp_path / "worker.log"
+    with output.open("w") as log:  # paced, so that it spends its time between posts away from the database
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "post_to_marketplace", "--job-id", str(job.job_id)],
+            cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, **worker_env, "PGAPPNAME": "drilled-worker", "POSTING_DELAY_SECONDS": "1.5"},
+        )
+
+    def worker_connections(action: str = "", busy: bool = False) -> int:
+        only_busy = " AND state <> 'idle'" if busy else ""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count({action}(pid)) FROM pg_stat_activity "
+                           f"WHERE application_name = 'drilled-worker'{only_busy}")
+            return cursor.fetchone()[0]
+
+    wait_until(lambda: PostingJob.objects.get(pk=job.pk).completed_posts >= 1, what="the first post")
+    wait_until(lambda: not worker_connections(busy=True), what="the worker to be between queries")
+    assert worker_connections("pg_terminate_backend") >= 1  # a PostgreSQL restart, as the worker sees it
+    assert worker.wait(timeout=120) == 0, output.read_text()
+
+    job.refresh_from_db()
+    assert (job.status, job.completed_posts, job.failed_posts) == ("completed", 3, 0), output.read_text()
+    assert published_titles(simulator) == ["Item 0", "Item 1", "Item 2"]
+    assert not ErrorLog.objects.exists()
+    assert "the database connection was lost: reconnecting" in output.read_text()
