@@ -1,5 +1,6 @@
 """The README's newcomer flow, over real HTTP against uvicorn serving config.asgi."""
 import io
+import re
 import json
 import urllib.error
 import urllib.request
@@ -101,3 +102,15 @@ def test_the_admin_static_files_are_served(live_server_url):
 
     assert status == HTTPStatus.OK
     assert headers["Content-Type"].startswith("text/css")
+
+
+def test_the_api_docs_load_everything_from_this_server_not_a_cdn(live_server_url):
+    status, _, page = call("GET", f"{live_server_url}/api/docs/")
+    assert status == HTTPStatus.OK
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.decode())
+
+    assert any(asset.endswith("swagger-ui-bundle.js") for asset in assets), assets
+    for asset in assets:
+        assert asset.startswith("/"), f"{asset} is not served from here"
+        status, headers, body = call("GET", f"{live_server_url}{asset}")
+        assert (status, len(body) > 0) == (HTTPStatus.OK, True), asset
