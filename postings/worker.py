@@ -57,7 +57,8 @@ def database_ready(*, timeout: float = DATABASE_WAIT_SECONDS) -> None:
 
 
 def pause(seconds: float, *, job: PostingJob | None = None) -> bool:
-    """The one place the worker waits for time: pacing between posts and retry backoff.
+    """Where the worker waits for time: pacing between posts and retry backoff (the other wait is
+    `database_ready`'s, for a database that does not answer).
 
     Returns False early when the job is asked to cancel meanwhile.
     """
@@ -215,7 +216,6 @@ class JobRunner:
         return pause(wait, job=self.job) if wait > 0 else True
 
     def _post_one(self, browser, post_id: int, selectors: dict) -> None:
-        database_ready()
         claimed = MarketplacePost.objects.filter(pk=post_id, claimed_by=self.job).values_list("account_id", flat=True)
         if not claimed:
             return  # deleted meanwhile
