@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -142,13 +143,29 @@ def wait_for_health(url: str, server: subprocess.Popen, timeout: float = 30) -> 
         time.sleep(0.05)
 
 
+class UvicornServer:
+    """uvicorn serving config.asgi as `make run` does, on one free port across restarts."""
+
+    def __init__(self, env: dict):
+        self.env, self.port = env, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self) -> "UvicornServer":
+        self.process = start_uvicorn(self.port, self.env)
+        wait_for_health(self.url, self.process)
+        return self
+
+    def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
+        """SIGTERM: a graceful stop (a restart, a deploy); SIGKILL: a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(how)
+            self.process.wait(timeout=15)
+
+
 @pytest.fixture
 def live_server_url(transactional_db, live_server_env):
     """uvicorn serving config.asgi on a free port, on this test's database; stopped afterwards."""
-    port = free_port()
-    server = start_uvicorn(port, live_server_env)
-    url = f"http://127.0.0.1:{port}"
-    wait_for_health(url, server)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    server = UvicornServer(live_server_env).start()
+    yield server.url
+    server.stop()

@@ -6,6 +6,7 @@ dashboard as an operator would. A full-page screenshot of each page lands in art
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect, sync_playwright
 
-from conftest import free_port, image_bytes, start_uvicorn, wait_for_health
+from conftest import UvicornServer, image_bytes
 from dashboard import services as demo
 from postings.browser.executable import find_chromium, launch_args
 from postings.models import MarketplacePost, PostingJob
@@ -35,29 +36,6 @@ WATCH_PROGRESS = """document.addEventListener("DOMContentLoaded", () => {
   new MutationObserver(() => window.progressSeen.push(Number(bar.getAttribute("aria-valuenow"))))
     .observe(bar, {attributes: true, attributeFilter: ["aria-valuenow"]});
 });"""
-
-
-class DashboardServer:
-    """uvicorn on one port, which a test can kill (a dropped connection) and start again."""
-
-    def __init__(self, env: dict):
-        self.env = env
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = None
-
-    def start(self) -> None:
-        self.process = start_uvicorn(self.port, self.env)
-        wait_for_health(self.url, self.process)
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 def run_demo_setup(env: dict) -> str:
@@ -98,8 +76,8 @@ def browser():
 def start_server(demo_env):
     servers = []
 
-    def start(**overrides) -> DashboardServer:
-        server = DashboardServer({**demo_env, **overrides})
+    def start(**overrides) -> UvicornServer:
+        server = UvicornServer({**demo_env, **overrides})
         server.start()
         servers.append(server)
         return server
@@ -124,7 +102,7 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def log_in(page: Page, server: DashboardServer, *, shot: str | None = None) -> None:
+def log_in(page: Page, server: UvicornServer, *, shot: str | None = None) -> None:
     page.goto(server.url + "/")
     expect(page).to_have_url(server.url + "/login/?next=/")
     if shot:
@@ -159,7 +137,7 @@ def natural_width(locator) -> int:
     return locator.evaluate("image => image.naturalWidth")
 
 
-def expect_job_page(page: Page, server: DashboardServer, job) -> None:
+def expect_job_page(page: Page, server: UvicornServer, job) -> None:
     """The browser went to the page of the job the click started (`job()` reads it once it exists)."""
     page.wait_for_url(f"{server.url}/jobs/*/")
     assert page.url == f"{server.url}/jobs/{job().job_id}/"
@@ -328,7 +306,7 @@ def test_a_job_page_reconnects_after_a_dropped_connection_and_a_cancelled_job_le
     expect(card.locator('[data-field="completed_posts"]')).to_have_text("1")
 
     # The server goes away: the page says so, and picks the stream up again when it is back.
-    server.kill()
+    server.stop(signal.SIGKILL)  # a dropped connection
     expect(card.locator('[data-field="connection"]')).to_have_text("reconnecting…")
     shoot(page, "13-job-reconnecting")
     server.start()

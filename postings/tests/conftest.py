@@ -79,6 +79,11 @@ def wait_until(condition, timeout=60.0, what="the condition"):
     return result
 
 
+def published_titles(simulator) -> list[str]:
+    """The titles the simulator's Marketplace has published, sorted: each once, or a post went up twice."""
+    return sorted(listing["title"] for listing in simulator.listings())
+
+
 def all_jobs_ended():
     return not PostingJob.objects.filter(status__in=PostingJob.ACTIVE_STATUSES).exists()
 

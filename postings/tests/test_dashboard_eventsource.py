@@ -6,7 +6,7 @@ import pytest
 from django.conf import global_settings
 from playwright.sync_api import sync_playwright
 
-from conftest import free_port, start_uvicorn, wait_for_health
+from conftest import UvicornServer
 from postings.browser.executable import find_chromium, launch_args
 from postings.models import MarketplacePost
 
@@ -67,14 +67,13 @@ def test_a_dashboard_on_another_origin_follows_a_job_to_its_final_event(
     operator.save()
     account = make_account()
     post_ids = [make_post(account, f"Item {i}").pk for i in range(3)]
-    port = free_port()
-    api = f"http://localhost:{port}"
-    server = start_uvicorn(port, {
+    server = UvicornServer({
         **worker_env, "CORS_ALLOWED_ORIGINS": dashboard_origin, "AUTH_COOKIE_SECURE": "false",
         "SSE_POLL_SECONDS": "0.1",
     })
+    api = f"http://localhost:{server.port}"
     try:
-        wait_for_health(f"http://127.0.0.1:{port}", server)
+        server.start()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(find_chromium()), args=launch_args())
             page = browser.new_page()
@@ -82,8 +81,7 @@ def test_a_dashboard_on_another_origin_follows_a_job_to_its_final_event(
             result = page.evaluate("([api, ids]) => follow(api, 'alice', 'correct-horse-9', ids)", [api, post_ids])
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
     assert result["status"] == 202
     events = [event["data"] for event in result["events"]]

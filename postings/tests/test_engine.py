@@ -6,6 +6,7 @@ from PIL import Image
 
 from postings import services, worker
 from postings.models import ErrorLog, MarketplacePost, PostingJob
+from postings.tests.conftest import published_titles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,10 +14,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def run(operator, posts, **kwargs) -> PostingJob:
     job, _ = services.posting_job_create(owner=operator, post_ids=[p.pk for p in posts])
     return worker.run_job(job_id=job.job_id, **kwargs)
-
-
-def published_titles(simulator) -> list[str]:
-    return sorted(listing["title"] for listing in simulator.listings())
 
 
 def assert_evidence(log: ErrorLog) -> None:

@@ -20,37 +20,20 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from conftest import free_port, start_uvicorn, wait_for_health
+from conftest import UvicornServer
 from postings import services
 from postings.models import ErrorLog, MarketplacePost, PostingJob
-from postings.tests.conftest import all_jobs_ended, wait_until
+from postings.tests.conftest import all_jobs_ended, published_titles, wait_until
 from postings.tests.test_status_stream import Stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class Server:
-    """`uvicorn config.asgi` as `make run` starts it, on one port across restarts."""
-
-    def __init__(self, env: dict):
-        self.env, self.port = env, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.start()
-
-    def start(self):
-        self.process = start_uvicorn(self.port, self.env)
-        wait_for_health(self.url, self.process)
-
-    def stop(self, how: signal.Signals):
-        self.process.send_signal(how)
-        self.process.wait(timeout=15)
-
-
 @pytest.fixture
 def server(worker_env):
-    server = Server(worker_env)
+    server = UvicornServer(worker_env).start()
     yield server
-    server.stop(signal.SIGTERM)
+    server.stop()
 
 
 def call(server, user, method: str, path: str, body=None) -> tuple[int, dict]:
@@ -89,10 +72,6 @@ def next_event(stream: Stream) -> dict | None:
             return None
         if event is None or "data" in event:
             return event
-
-
-def published_titles(simulator) -> list[str]:
-    return sorted(listing["title"] for listing in simulator.listings())
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["restarted", "crashed"])
@@ -140,7 +119,7 @@ def test_a_chromium_that_is_missing_or_cannot_start_fails_the_job_saying_what_to
         executable.write_text("#!/bin/sh\necho 'chromium: error while loading shared libraries: libnss3.so' >&2\nexit 127\n")
         executable.chmod(0o755)
     monkeypatch.setenv("BROWSER_EXECUTABLE", str(executable))  # the worker the server starts inherits it
-    server.stop(signal.SIGTERM)
+    server.stop()
     server.start()
     post = make_post(make_account())
 
@@ -206,11 +185,11 @@ def test_marketplace_answering_500s_fails_the_posts_then_a_retry_posts_each_once
 @pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
                     reason="SQLite has no server connection to lose")
 def test_streams_live_through_the_database_dropping_every_connection(live_server_env, operator):
-    server = Server({**live_server_env, "PGAPPNAME": "drilled-server"})  # libpq names the server's connections
+    server = UvicornServer({**live_server_env, "PGAPPNAME": "drilled-server"}).start()  # libpq names its connections
     try:
         _streams_live_through_a_connection_drop(server, operator)
     finally:
-        server.stop(signal.SIGTERM)
+        server.stop()
 
 
 def _streams_live_through_a_connection_drop(server, operator):
