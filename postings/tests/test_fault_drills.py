@@ -18,12 +18,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from conftest import UvicornServer
 from postings import services
 from postings.models import ErrorLog, MarketplacePost, PostingJob
 from postings.tests.conftest import all_jobs_ended, published_titles, wait_until
+from postings.tests import test_status_stream as status_stream
 from postings.tests.test_status_stream import Stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +40,7 @@ def call(server, user, method: str, path: str, body=None) -> tuple[int, dict]:
     """An API call as a client makes it; a 4xx or 5xx answer fails the test with its body."""
     request = urllib.request.Request(
         f"{server.url}{path}", method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}",
+        headers={"Authorization": f"Bearer {status_stream.token(user)}",
                  "Content-Type": "application/json"},
     )
     try:
@@ -57,10 +57,18 @@ def start_posting(server, user, posts) -> PostingJob:
 
 
 def open_stream(server, user, job, last_event_id: str | None = None) -> Stream:
-    headers = {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
-    if last_event_id is not None:
-        headers["Last-Event-ID"] = last_event_id
-    return Stream(f"{server.url}/api/posts/status-stream/{job.job_id}/", headers)
+    headers = {} if last_event_id is None else {"Last-Event-ID": last_event_id}
+    return status_stream.open_stream(server, job, user, **headers)
+
+
+def backends(application_name: str, action: str = "", *, busy: bool = False) -> int:
+    """How many PostgreSQL connections the process named `application_name` (PGAPPNAME) holds, busy
+    ones only if asked; with `action="pg_terminate_backend"`, terminates them and says how many."""
+    only_busy = " AND state <> 'idle'" if busy else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count({action}(pid)) FROM pg_stat_activity "
+                       f"WHERE application_name = %s{only_busy}", [application_name])
+        return cursor.fetchone()[0]
 
 
 def next_event(stream: Stream) -> dict | None:
@@ -197,14 +205,9 @@ def _streams_live_through_a_connection_drop(server, operator):
     stream = open_stream(server, operator, job)
     assert next_event(stream)["data"]["completed_posts"] == 0
 
-    def server_connections(action: str = "") -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count({action}(pid)) FROM pg_stat_activity WHERE application_name = 'drilled-server'")
-            return cursor.fetchone()[0]
-
-    wait_until(server_connections, what="the stream watcher to connect")
+    wait_until(lambda: backends("drilled-server"), what="the stream watcher to connect")
     # What a PostgreSQL restart or failover does to the server's connections:
-    assert server_connections("pg_terminate_backend") >= 1
+    assert backends("drilled-server", "pg_terminate_backend") >= 1
     PostingJob.objects.filter(pk=job.pk).update(completed_posts=1, heartbeat_at=timezone.now(), updated_at=timezone.now())
 
     assert next_event(stream)["data"]["completed_posts"] == 1  # the watcher reconnected
@@ -234,16 +237,9 @@ def test_a_worker_that_loses_its_database_connections_reconnects_and_finishes_th
             env={**os.environ, **worker_env, "PGAPPNAME": "drilled-worker", "POSTING_DELAY_SECONDS": "1.5"},
         )
 
-    def worker_connections(action: str = "", busy: bool = False) -> int:
-        only_busy = " AND state <> 'idle'" if busy else ""
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count({action}(pid)) FROM pg_stat_activity "
-                           f"WHERE application_name = 'drilled-worker'{only_busy}")
-            return cursor.fetchone()[0]
-
     wait_until(lambda: PostingJob.objects.get(pk=job.pk).completed_posts >= 1, what="the first post")
-    wait_until(lambda: not worker_connections(busy=True), what="the worker to be between queries")
-    assert worker_connections("pg_terminate_backend") >= 1  # a PostgreSQL restart, as the worker sees it
+    wait_until(lambda: not backends("drilled-worker", busy=True), what="the worker to be between queries")
+    assert backends("drilled-worker", "pg_terminate_backend") >= 1  # a PostgreSQL restart, as the worker sees it
     assert worker.wait(timeout=120) == 0, output.read_text()
 
     job.refresh_from_db()
