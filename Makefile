@@ -53,12 +53,12 @@ $(VENV)/.installed: requirements.txt
 # Chromium: BROWSER_EXECUTABLE, Playwright's own, or a system one; Debian's is installed when
 # none is found and we are root. Otherwise say exactly what to run.
 browser: $(VENV)/.installed
-	@if ! $(PY) -m postings.browser.executable >/dev/null 2>&1; then \
+	@if ! $(PY) -m driver.executable >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "No Chromium found: installing Debian's chromium"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else \
-			$(PY) -m postings.browser.executable; exit 1; \
+			$(PY) -m driver.executable; exit 1; \
 		fi; \
 	fi
-	@echo "Chromium: $$($(PY) -m postings.browser.executable)"
+	@echo "Chromium: $$($(PY) -m driver.executable)"

@@ -1,6 +1,7 @@
 """Writes for the accounts app."""
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -8,7 +9,11 @@ from rest_framework.exceptions import ValidationError
 
 from accounts import session_files
 from accounts.models import FacebookAccount
+from config.browsing import marketplace_target
 from config.exceptions import BadRequest, Conflict
+from driver.browser import check_logged_in
+from driver.errors import BrowserUnavailable
+from driver.selectors import SelectorsFileError
 
 
 def _email_taken() -> ValidationError:
@@ -93,15 +98,23 @@ def account_session_check_live(*, account: FacebookAccount) -> FacebookAccount:
 
     Runs the browser: call it from a thread of its own, not from the server's event loop thread.
     """
-    from postings.browser.driver import check_logged_in
-    from postings.browser.errors import BrowserUnavailable
-
     try:
-        logged_in, message = check_logged_in(account)
-    except BrowserUnavailable as exc:
+        state = session_files.read_state(account.session_path)
+    except (OSError, session_files.SessionFormatError) as exc:
+        return _record_live_check(account, False, f"The session file cannot be used ({exc}). Upload it again")
+    try:
+        logged_in, message = check_logged_in(
+            state=state, target=marketplace_target(), executable=settings.BROWSER_EXECUTABLE,
+            headless=settings.BROWSER_HEADLESS,
+        )
+    except (BrowserUnavailable, SelectorsFileError) as exc:
         raise LiveCheckUnavailable(str(exc)) from None
     if logged_in is None:
         raise LiveCheckUnavailable(f"Marketplace could not be checked: {message}")
+    return _record_live_check(account, logged_in, message)
+
+
+def _record_live_check(account: FacebookAccount, logged_in: bool, message: str) -> FacebookAccount:
     FacebookAccount.objects.filter(pk=account.pk).update(
         live_checked_at=timezone.now(), live_logged_in=logged_in, live_message=message[:500], updated_at=timezone.now()
     )

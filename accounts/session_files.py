@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
+from driver.cookies import is_facebook_domain
+
 REQUIRED_COOKIES = ("c_user", "xs")
-FACEBOOK_DOMAIN = "facebook.com"
 MAX_COOKIES = 1000
 
 # Cookie-export extensions write Chrome's names; Playwright wants its own.
@@ -30,11 +31,6 @@ _SAME_SITE = {
 
 class SessionFormatError(ValueError):
     """The uploaded session cannot be used; the message tells the operator what to fix."""
-
-
-def is_facebook_domain(domain: str) -> bool:
-    host = domain.lstrip(".").lower()
-    return host == FACEBOOK_DOMAIN or host.endswith("." + FACEBOOK_DOMAIN)
 
 
 def _number(value, where: str, field: str) -> float:

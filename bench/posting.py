@@ -52,7 +52,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from postings.browser.executable import find_chromium, launch_args
+from driver.executable import find_chromium, launch_args
 from simulator.client import SimulatorClient, facebook_cookies
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -206,6 +206,8 @@ MARKETPLACE_SELECTORS_FILE = env_str("MARKETPLACE_SELECTORS_FILE")
 BROWSER_EXECUTABLE = env_str("BROWSER_EXECUTABLE")
 BROWSER_HEADLESS = env_bool("BROWSER_HEADLESS", True)
 BROWSER_TIMEOUT_SECONDS = env_number("BROWSER_TIMEOUT_SECONDS", 30.0, minimum=1)
+# Record a Playwright trace of every post, kept (cookie values scrubbed) only when the post fails.
+BROWSER_TRACE = env_bool("BROWSER_TRACE", True)
 
 
 # Between two posts of one account: random in [min, max]. The default is gentle enough for the

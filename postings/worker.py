@@ -12,7 +12,9 @@ import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import asdict
 from itertools import chain, zip_longest
+from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
@@ -20,11 +22,16 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
+from accounts import session_files
+from accounts.models import FacebookAccount
+from config.browsing import marketplace_target
+from driver import errors
+from driver.browser import AccountBrowser, launch
+from driver.evidence import capture
+from driver.form import Previewed, Published
+from driver.listing import Listing, Target
+from driver.selectors import SelectorsFileError
 from postings import services
-from postings.browser import errors
-from postings.browser.driver import AccountContext, launch
-from postings.browser.pages import ListingForm
-from postings.browser.selectors import SelectorsFileError, load_selectors
 from postings.models import ErrorLog, MarketplacePost, PostingJob
 
 logger = logging.getLogger(__name__)
@@ -148,15 +155,67 @@ def _interleaved(posts: list[MarketplacePost]) -> list[MarketplacePost]:
     return [p for p in chain.from_iterable(zip_longest(*by_account.values())) if p is not None]
 
 
-def _evidence(page, intended_url: str) -> services.Evidence:
-    # After a failed navigation the page is still about:blank: record where it was going.
-    evidence = services.Evidence(page_url=intended_url if page.url in ("", "about:blank") else page.url)
+def listing_of(post: MarketplacePost) -> Listing:
+    """The listing as the driver takes it: plain data."""
+    return Listing(
+        title=post.title, price=post.price, category=post.category, condition=post.condition,
+        location=post.location, description=post.description, delivery=tuple(getattr(post, "delivery", ["Public meetup"])),  # TMP
+        hide_from_friends=getattr(post, "hide_from_friends", False),
+    )
+
+
+def _file_identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells one version of a file from another: inode, size, modification time."""
     try:
-        evidence.screenshot_png = page.screenshot(full_page=True, timeout=10_000)
-        evidence.html = page.content()
-    except PlaywrightError:
-        logger.warning("could not capture the page of a failure", exc_info=True)
-    return evidence
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+class AccountContext:
+    """One account's browser, loaded from its session file and saved back after a success."""
+
+    def __init__(self, browser, account: FacebookAccount, target: Target):
+        self.account = account
+        path: Path = account.session_path
+        try:
+            self.written = _file_identity(path)
+            state = session_files.read_state(path)
+        except FileNotFoundError:
+            raise errors.SessionExpired(
+                f"Account {account.email} has no session file. Upload its session first"
+            ) from None
+        except (OSError, session_files.SessionFormatError) as exc:
+            raise errors.SessionExpired(
+                f"The session file of account {account.email} is unusable ({exc}). Upload it again"
+            ) from None
+        self.browser = AccountBrowser(browser, state=state, target=target, trace=settings.BROWSER_TRACE)
+
+    def save_session(self) -> None:
+        """Write back what the browser holds now, so that the session stays fresh.
+
+        Only over the file this context was loaded from: a session the operator deleted or replaced
+        while the job ran is theirs, and is neither brought back nor overwritten with older cookies.
+        """
+        path = self.account.session_path
+        if _file_identity(path) != self.written:
+            logger.info("the session of account %s changed during the job; not saving over it", self.account.pk)
+            return
+        state = self.browser.storage_state()
+        session_files.write_atomic(path, state)
+        self.browser.saved(state)
+        self.written = _file_identity(path)
+
+    def evidence(self, intended_url: str) -> services.Evidence:
+        """The page as it is now (screenshot, HTML, accessibility snapshot), no cookie value in it."""
+        page = self.browser.page()
+        import dataclasses  # TMP
+        known = {f.name for f in dataclasses.fields(services.Evidence)}  # TMP
+        return services.Evidence(**{k: v for k, v in asdict(capture(page, intended_url=intended_url, secrets=self.browser.secrets())).items() if k in known})
+
+    def close(self) -> None:
+        self.browser.close()
 
 
 class JobRunner:
@@ -177,7 +236,7 @@ class JobRunner:
         return PostingJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
 
     def run(self) -> None:
-        selectors = load_selectors(settings.MARKETPLACE_SELECTORS_FILE)
+        target = marketplace_target()
         posts = _interleaved(list(
             MarketplacePost.objects.filter(claimed_by=self.job).select_related("account")
             .prefetch_related("images").order_by("pk")
@@ -196,12 +255,12 @@ class JobRunner:
         if not ready:
             return
         with orm_beside_playwright(), sync_playwright() as playwright:
-            browser = launch(playwright)
+            browser = launch(playwright, executable=settings.BROWSER_EXECUTABLE, headless=settings.BROWSER_HEADLESS)
             try:
                 for post in ready:
                     if self._cancel_requested():
                         return
-                    self._post_one(browser, post.pk, selectors)
+                    self._post_one(browser, post.pk, target)
                     self._report()
             finally:
                 for context in self.contexts.values():
@@ -215,7 +274,7 @@ class JobRunner:
         wait = random.uniform(low, high) - (time.monotonic() - self.last_post_at[account_id])
         return pause(wait, job=self.job) if wait > 0 else True
 
-    def _post_one(self, browser, post_id: int, selectors: dict) -> None:
+    def _post_one(self, browser, post_id: int, target: Target) -> None:
         claimed = MarketplacePost.objects.filter(pk=post_id, claimed_by=self.job).values_list("account_id", flat=True)
         if not claimed:
             return  # deleted meanwhile
@@ -231,8 +290,8 @@ class JobRunner:
                 first = self.stopped_accounts[account.pk]
                 raise type(first)(f"Skipped: account {account.email} stopped earlier in this job ({first})")
             if account.pk not in self.contexts:
-                self.contexts[account.pk] = AccountContext(browser, account)
-            listing_url = self._publish_with_retries(self.contexts[account.pk], post, selectors)
+                self.contexts[account.pk] = AccountContext(browser, account, target)
+            result = self._post_with_retries(self.contexts[account.pk], post, target)
         except errors.PostingError as exc:
             if exc.stops_account:
                 self.stopped_accounts.setdefault(account.pk, exc)
@@ -243,8 +302,12 @@ class JobRunner:
         else:
             self.contexts[account.pk].save_session()
             database_ready()
-            services.post_mark_posted(job=self.job, post=post, listing_url=listing_url)
-            logger.info("post %s published: %s", post.pk, listing_url)
+            if isinstance(result, Previewed):
+                services.post_preview_record(job=self.job, post=post, evidence=result.evidence)
+                logger.info("post %s checked (dry run) up to its publishing step: %s", post.pk, result.page_url)
+            else:
+                services.post_mark_posted(job=self.job, post=post, listing_url=result.listing_url)
+                logger.info("post %s published%s: %s", post.pk, " (in review)" if result.in_review else "", result.listing_url)
         finally:
             self.last_post_at[account.pk] = time.monotonic()
 
@@ -257,38 +320,45 @@ class JobRunner:
             evidence=getattr(exc, "evidence", None),
         )
 
-    def _publish_with_retries(self, account_context: AccountContext, post, selectors: dict) -> str:
+    def _post_with_retries(self, account_context: AccountContext, post, target: Target) -> Published | Previewed:
+        """Post one listing (or, in a dry run, go up to its publishing click), retrying network
+        errors and timeouts on a fresh page until a click that can publish has been made."""
+        listing = listing_of(post)
         photos = [image.image.path for image in post.images.all()]
+        account_browser = account_context.browser
+        account_browser.trace_begin(f"post {post.pk}: {post.title}")
         attempt = 0
         while True:
             attempt += 1
-            page = account_context.page()
-            form = ListingForm(page, selectors=selectors, base_url=settings.MARKETPLACE_BASE_URL, timeout_ms=self.timeout_ms)
+            form = account_browser.form()
             try:
-                form.open()
-                form.fill(post, photos)
-                form.advance_to_publish()
-                return form.publish(post.title)
+                result = form.post(listing, photos, dry_run=getattr(self.job, "dry_run", False))  # TMP
             except errors.PostingError as exc:
                 failure = exc
             except PlaywrightTimeout as exc:
-                failure = (errors.PublishUnconfirmed if form.publish_clicked else errors.PageTimeout)(str(exc).splitlines()[0])
+                failure = (errors.PublishUnconfirmed if form.may_be_live else errors.PageTimeout)(str(exc).splitlines()[0])
                 failure.__cause__ = exc
             except PlaywrightError as exc:
-                kind = errors.PublishUnconfirmed if form.publish_clicked else (
+                kind = errors.PublishUnconfirmed if form.may_be_live else (
                     errors.NetworkError if "net::" in str(exc) else errors.PostingError
                 )
                 failure = kind(str(exc).splitlines()[0])
                 failure.__cause__ = exc
-            if failure.retryable and not form.publish_clicked and attempt < settings.POSTING_MAX_ATTEMPTS:
+            else:
+                if isinstance(result, Previewed):
+                    result.evidence = account_context.evidence(result.page_url)
+                account_browser.trace_end(keep=False)
+                return result
+            if failure.retryable and not form.may_be_live and attempt < settings.POSTING_MAX_ATTEMPTS:
                 logger.info("post %s: attempt %s failed (%s), retrying on a fresh page", post.pk, attempt, failure)
-                account_context.discard_page()
+                account_browser.discard_page()
                 pause(settings.POSTING_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
                 continue
             if failure.retryable and attempt > 1:
                 failure.args = (f"{failure} (after {attempt} attempts)",)
-            failure.evidence = _evidence(page, settings.MARKETPLACE_BASE_URL + selectors["create_path"])
-            account_context.discard_page()  # the next post starts on a fresh page
+            failure.evidence = account_context.evidence(target.base_url + target.selectors["create_path"])
+            failure.evidence.trace_zip = account_browser.trace_end(keep=True)  # TMP
+            account_browser.discard_page()  # the next post starts on a fresh page
             raise failure
 
 

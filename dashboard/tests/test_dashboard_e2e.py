@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from conftest import UvicornServer, image_bytes
 from dashboard import services as demo
-from postings.browser.executable import find_chromium, launch_args
+from driver.executable import find_chromium, launch_args
 from postings.models import MarketplacePost, PostingJob
 from postings.tests.conftest import all_jobs_ended, wait_until
 from postings.worker import orm_beside_playwright

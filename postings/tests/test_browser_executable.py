@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from postings.browser.executable import BrowserNotFound, find_chromium, launch_args
+from driver.executable import BrowserNotFound, find_chromium, launch_args
 
 
 @pytest.fixture

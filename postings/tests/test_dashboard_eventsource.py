@@ -7,7 +7,7 @@ from django.conf import global_settings
 from playwright.sync_api import sync_playwright
 
 from conftest import UvicornServer
-from postings.browser.executable import find_chromium, launch_args
+from driver.executable import find_chromium, launch_args
 from postings.models import MarketplacePost
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,10 +8,10 @@ from playwright.sync_api import sync_playwright
 from accounts import services
 from accounts.models import FacebookAccount
 from config.exceptions import BadRequest
-from postings.browser import errors
-from postings.browser.driver import launch
-from postings.browser.selectors import load_selectors
-from postings.browser.session import state_from_target
+from driver import errors
+from driver.browser import launch
+from driver.cookies import state_from_target
+from driver.selectors import load_selectors
 
 
 class Command(BaseCommand):
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         login_paths = load_selectors(settings.MARKETPLACE_SELECTORS_FILE)["login_paths"]
         with sync_playwright() as playwright:
             try:
-                browser = launch(playwright, headless=headless)
+                browser = launch(playwright, executable=settings.BROWSER_EXECUTABLE, headless=headless)
             except errors.BrowserUnavailable as exc:
                 raise CommandError(str(exc)) from None
             try:

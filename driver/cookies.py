@@ -6,7 +6,12 @@ with are merged back into the facebook.com session: everything else in the code 
 """
 from urllib.parse import urlsplit
 
-from accounts.session_files import is_facebook_domain
+FACEBOOK_DOMAIN = "facebook.com"
+
+
+def is_facebook_domain(domain: str) -> bool:
+    host = domain.lstrip(".").lower()
+    return host == FACEBOOK_DOMAIN or host.endswith("." + FACEBOOK_DOMAIN)
 
 
 def _target(base_url: str) -> tuple[str, bool]:

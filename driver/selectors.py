@@ -13,21 +13,34 @@ DEFAULTS = MappingProxyType({
     # Pages
     "create_path": "/marketplace/create/item",
     "selling_path": "/marketplace/you/selling",
+    "item_path": "/marketplace/item/",
+    "listing_id_param": "listing_id",
     "login_paths": ["/login", "/checkpoint", "two_step_verification", "/recover"],
-    # The form: div[role=form] with this aria-label (any case), and its fields' accessible names
+    # The form: div[role=form] with this aria-label (any case), and its controls' accessible names
     "form": "Marketplace",
     "photo_input": 'input[type="file"][accept*="image"]',
+    "add_photos": "Add photos",
+    "remove_photo": "Remove photo",
+    "carousel_previous": "Previous",
     "title": "Title",
     "price": "Price",
     "category": "Category",
+    "category_search": "Search",
     "condition": "Condition",
     "more_details": "More details",
     "description": "Description",
     "location": "Location",
+    "meetup_public": ["Public meetup", "Public meet-up"],
+    "meetup_door_pickup": ["Door pickup", "Door pick-up"],
+    "meetup_door_dropoff": ["Door drop-off", "Door dropoff"],
+    "hide_from_friends": "Hide from friends",
+    "boost_switch": "Boost listing",
     "next": "Next",
     "publish": "Publish",
+    "leave_page": "Leave page",
     "boost_dismiss": "Not now",
-    # What failure pages say (matched case-insensitively, as substrings)
+    "dismiss_buttons": ["Not now", "Skip", "Close"],
+    # What pages say (matched case- and dash-insensitively, as substrings)
     "login_form": 'input[name="email"], input[name="pass"]',
     "captcha_texts": ["confirm you're a human", "prove you're a human", "security check"],
     "captcha_frame": 'iframe[title*="captcha" i], iframe[src*="captcha" i]',
@@ -36,8 +49,10 @@ DEFAULTS = MappingProxyType({
         "you can't use this feature right now",
         "we limit how often you can post",
     ],
+    "daily_limit_texts": ["reached your daily limit"],
     "policy_texts": ["commerce policies", "created a duplicate listing"],
     "unconfirmed_texts": ["something went wrong"],
+    "review_texts": ["in review", "being reviewed"],
 })
 
 

@@ -1,7 +1,7 @@
 """Which Chromium to launch, and with which flags.
 
 Order: BROWSER_EXECUTABLE when set; Playwright's own download; a system Chromium. Run as a module
-(`python -m postings.browser.executable`) it prints the path, or says what to install and exits 1;
+(`python -m driver.executable`) it prints the path, or says what to install and exits 1;
 the Makefile uses that. It reads the environment, not Django settings, so it runs before set-up.
 """
 import os

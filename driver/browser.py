@@ -1,0 +1,151 @@
+"""Chromium, and one browser context per account: its session in, its cookies out, its trace.
+
+Plain data in and out (a storage state, a `Target`): the apps read and write the session files.
+"""
+import logging
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from driver import errors
+from driver.cookies import state_for_target, state_from_target
+from driver.evidence import scrub_trace
+from driver.executable import BrowserNotFound, find_chromium, launch_args
+from driver.form import ListingForm
+from driver.listing import Target
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_IDENTITY = {"locale": "en-US", "viewport": {"width": 1280, "height": 900}}
+
+
+def launch(playwright: Playwright, *, executable: str = "", headless: bool = True) -> Browser:
+    """Start Chromium, or raise BrowserUnavailable saying what to install."""
+    try:
+        path = find_chromium(executable)
+    except BrowserNotFound as exc:
+        raise errors.BrowserUnavailable(str(exc)) from exc
+    try:
+        return playwright.chromium.launch(executable_path=str(path), args=launch_args(), headless=headless)
+    except PlaywrightError as exc:
+        raise errors.BrowserUnavailable(
+            f"Chromium at {path} could not start ({str(exc).strip().splitlines()[0]}). "
+            "Install a working one: `sudo apt-get install -y chromium`, or set BROWSER_EXECUTABLE"
+        ) from exc
+
+
+def _accept_before_unload(dialog) -> None:
+    # Facebook guards an unfinished form with "Leave page?": the poster always leaves. Any other
+    # native dialog is dismissed, as Playwright does by default.
+    try:
+        dialog.accept() if dialog.type == "beforeunload" else dialog.dismiss()
+    except PlaywrightError:
+        logger.debug("a native dialog went away before it was answered")
+
+
+class AccountBrowser:
+    """The browser context of one account, loaded from its storage state.
+
+    With `trace`, Playwright's tracing records each post as a chunk (actions, DOM snapshots,
+    screenshots, network), kept only when asked, with every cookie value scrubbed out of it.
+    """
+
+    def __init__(self, browser: Browser, *, state: dict, target: Target, trace: bool = False, identity: dict | None = None):
+        self.state = state
+        self.target = target
+        self.context: BrowserContext = browser.new_context(
+            storage_state=state_for_target(state, target.base_url), **(identity or DEFAULT_IDENTITY),
+        )
+        self.context.set_default_timeout(target.timeout_ms)
+        self.trace = trace
+        self._tracing = False
+        if trace:
+            self.context.tracing.start(screenshots=True, snapshots=True)
+        self._page: Page | None = None
+
+    def page(self) -> Page:
+        """The account's tab: kept from one successful post to the next, fresh after a failure."""
+        if self._page is None or self._page.is_closed():
+            self._page = self.context.new_page()
+            self._page.on("dialog", _accept_before_unload)
+        return self._page
+
+    def form(self) -> ListingForm:
+        return ListingForm(self.page(), self.target)
+
+    def discard_page(self) -> None:
+        """Close the tab (after a failure: Chromium's error page is no place to start again)."""
+        if self._page is not None and not self._page.is_closed():
+            try:
+                self._page.close(run_before_unload=False)
+            except PlaywrightError:
+                logger.warning("closing a tab failed", exc_info=True)
+        self._page = None
+
+    def trace_begin(self, title: str) -> None:
+        if self.trace:
+            self.trace_end(keep=False)  # a chunk left open by a post that failed unexpectedly
+            self.context.tracing.start_chunk(title=title)
+            self._tracing = True
+
+    def trace_end(self, *, keep: bool) -> bytes | None:
+        """End the post's trace chunk: its zip (cookie values scrubbed) when `keep`, else nothing."""
+        if not self._tracing:
+            return None
+        self._tracing = False
+        try:
+            if not keep:
+                self.context.tracing.stop_chunk()
+                return None
+            with tempfile.TemporaryDirectory(prefix="trace-") as tmp:
+                path = Path(tmp) / "trace.zip"
+                self.context.tracing.stop_chunk(path=str(path))
+                return scrub_trace(path.read_bytes(), self.secrets())
+        except PlaywrightError:
+            logger.warning("the trace of a post could not be written", exc_info=True)
+            return None
+
+    def secrets(self) -> list[str]:
+        """Every cookie value the account's browser holds or was given: none may leave in evidence."""
+        values = {cookie.get("value", "") for cookie in self.state.get("cookies", [])}
+        try:
+            values |= {cookie.get("value", "") for cookie in self.context.cookies()}
+        except PlaywrightError:
+            pass
+        return sorted((v for v in values if len(v) >= 4), key=len, reverse=True)
+
+    def storage_state(self) -> dict:
+        """The session as it is now, to save: the loaded one with the browser's current cookies."""
+        return state_from_target(self.state, self.context.cookies(), self.target.base_url)
+
+    def saved(self, state: dict) -> None:
+        self.state = state
+
+    def close(self) -> None:
+        try:
+            self.context.close()
+        except PlaywrightError:
+            logger.warning("closing a browser context failed", exc_info=True)
+
+
+def check_logged_in(*, state: dict, target: Target, executable: str = "", headless: bool = True) -> tuple[bool | None, str]:
+    """Open Marketplace's create page with this session: is it really logged in?
+
+    (True, ...) logged in; (False, why) not; (None, why) when Marketplace could not tell (network).
+    """
+    with sync_playwright() as playwright:
+        browser = launch(playwright, executable=executable, headless=headless)
+        try:
+            account = AccountBrowser(browser, state=state, target=target)
+            account.form().open()
+        except (errors.SessionExpired, errors.CaptchaRequired) as exc:
+            return False, str(exc)
+        except (errors.RateLimited, errors.UnsupportedLanguage) as exc:
+            return True, f"Logged in, but {exc}"
+        except errors.PostingError as exc:
+            return None, str(exc)
+        finally:
+            browser.close()
+    return True, "Marketplace's create-listing form opened: the session is logged in"

@@ -1,0 +1,569 @@
+"""The page object of Marketplace's create-listing flow.
+
+`ListingForm.post(listing, photos)` does what an operator does: open the form, fill each step with
+whatever that step shows (photos, title, price, category, condition, description, location,
+meetup options, "Hide from friends", the Boost switch), go on with the step footer's button, and
+publish. One code path serves every variant of the form: what to do is decided from what the
+page shows, never from a setting. Controls are located by role and accessible name from
+`selectors`; every wait is on a condition with one timeout, and each wait after a click watches for
+every outcome at once (`signals.OUTCOME`). Playwright's exceptions become `errors.PostingError`s here.
+
+Exactly once: the first step (the item's details) is followed by at least one more, so its Next
+cannot publish. Any later footer click can (the last step's button is "Next" for some accounts),
+and Facebook shows nothing that tells a last step from another: from the first such click on,
+`may_be_live` is set and no failure is retried.
+"""
+import logging
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from driver import errors, signals
+from driver.listing import Listing, Target
+
+logger = logging.getLogger(__name__)
+
+MAX_STEPS = 6
+CHECK_MARKETPLACE = "The listing may be live: check Marketplace before retrying it"
+
+# Facebook writes "Used – good" with an en dash and in lower case in some builds: any dash matches
+# any dash, case is ignored, and the whole name must match ("New" must not pick "Used - Like New").
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+
+US_STATES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
+    "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia", "FL": "Florida", "GA": "Georgia",
+    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
+    "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts",
+    "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
+    "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico",
+    "NY": "New York", "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma",
+    "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
+    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington",
+    "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+}
+
+
+def normalise(text: str) -> str:
+    """Lower case, one kind of dash, single spaces: how names are compared."""
+    for dash in _DASHES[1:]:
+        text = text.replace(dash, "-")
+    text = text.replace("\u2018", "'").replace("\u2019", "'")
+    return " ".join(text.split()).lower()
+
+
+def exact_name(text: str) -> re.Pattern:
+    pattern = "".join(f"[{_DASHES}]" if ch in _DASHES else re.escape(ch) for ch in text.strip())
+    return re.compile(f"^\\s*{pattern}\\s*$", re.IGNORECASE)
+
+
+def any_name(texts: list[str]) -> re.Pattern:
+    """Any of these names exactly (dash- and case-insensitive)."""
+    return re.compile("|".join(f"(?:{exact_name(t).pattern})" for t in texts), re.IGNORECASE)
+
+
+def starts_with(text: str) -> re.Pattern:
+    """A name beginning with `text` as whole words ("Category", "Category Furniture", not "Categoryx")."""
+    return re.compile(f"^\\s*{re.escape(text.strip())}(?:\\W|$)", re.IGNORECASE)
+
+
+def format_price(price: Decimal) -> str:
+    text = f"{price:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _price_value(text: str) -> Decimal | None:
+    cleaned = re.sub(r"[^\d.]", "", text or "")
+    try:
+        return Decimal(cleaned) if cleaned else None
+    except ArithmeticError:
+        return None
+
+
+def place_parts(place: str) -> list[str]:
+    return [normalise(part) for part in place.split(",") if part.strip()]
+
+
+def place_matches(shown: str, wanted: str) -> bool:
+    """Whether a place Facebook shows ("Austin, Texas") is the listing's ("Austin, TX")."""
+    have, want = place_parts(shown), place_parts(wanted)
+    if not have or not want or have[0] != want[0]:
+        return False
+    rest = have[1:]
+    for part in want[1:]:
+        names = {part, normalise(US_STATES.get(part.upper(), part))}
+        if not any(r in names or normalise(US_STATES.get(r.upper(), r)) in names for r in rest):
+            return False
+    return True
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+@dataclass
+class Published:
+    listing_url: str
+    in_review: bool = False
+
+
+@dataclass
+class Previewed:
+    """A dry run stopped before the first click that could publish, on this page."""
+
+    page_url: str
+
+
+class ListingForm:
+    def __init__(self, page: Page, target: Target):
+        self.page = page
+        self.target = target
+        self.s = target.selectors
+        self.timeout_ms = target.timeout_ms
+        #: a click that can publish has been made: the listing may be live, never post it again
+        self.may_be_live = False
+        self.form = page.get_by_role("form", name=re.compile(f"^\\s*{re.escape(self.s['form'])}\\s*$", re.IGNORECASE))
+        self._done: set[str] = set()
+        self._clicks = 0
+
+    # --- what an operator does -------------------------------------------------------------
+
+    def post(self, listing: Listing, photos: list[str], *, dry_run: bool = False) -> Published | Previewed:
+        """Open the form, fill every step and publish (or, in a dry run, stop before publishing)."""
+        self.open()
+        for step in range(MAX_STEPS):
+            self._fill_step(listing, photos, first=step == 0)
+            button, kind = self._footer_button()
+            can_publish = kind == "publish" or step > 0
+            if can_publish:
+                self._ready_to_publish(listing)
+                if dry_run:
+                    return Previewed(page_url=self.page.url)
+            outcome = self._click(button, can_publish=can_publish, title=listing.title)
+            if outcome["kind"] != "step":
+                return self._published(outcome)
+        raise errors.LayoutChanged(f"The form was still asking for more after {MAX_STEPS} steps")
+
+    def open(self) -> None:
+        url = self.target.base_url + self.s["create_path"]
+        try:
+            response = self.page.goto(url, wait_until="domcontentloaded")
+        except PlaywrightTimeout as exc:
+            raise errors.PageTimeout(f"The create-listing page did not load in time ({_short(exc)})") from exc
+        except PlaywrightError as exc:
+            raise errors.NetworkError(f"Could not open the create-listing page: {_short(exc)}") from exc
+        if response is not None and response.status >= 500:
+            self.raise_for_blockers()
+            raise errors.NetworkError(f"Marketplace answered HTTP {response.status} for {url}")
+        try:
+            found = self._wait(signals.OPEN, [self.s])
+        except PlaywrightTimeout as exc:
+            self.raise_for_blockers()
+            raise errors.PageTimeout(
+                f"The create-listing form did not appear within {self.timeout_ms / 1000:g} s"
+            ) from exc
+        if found["kind"] != "form":
+            self._raise_blocker(found)
+        self._refuse_other_languages()
+
+    # --- one step ------------------------------------------------------------------------------
+
+    def _fill_step(self, listing: Listing, photos: list[str], *, first: bool) -> None:
+        """Fill what this step of the form shows and has not been filled yet."""
+        if first:
+            self._photos(photos)
+            self._text("title", listing.title)
+            self._price(listing.price)
+            self._category(listing.category)
+            self._choose("condition", listing.condition)
+            if listing.description:
+                self._description(listing.description)
+        if "location" not in self._done and self._present(self._location_box()):
+            self._location(listing.location)
+        self._meetup(listing.delivery)
+        self._switch("hide_from_friends", listing.hide_from_friends)
+
+    def _ready_to_publish(self, listing: Listing) -> None:
+        """Before any click that can publish: Boost off, and nothing asked for left undone."""
+        self._switch("boost_switch", False)
+        if listing.hide_from_friends and "hide_from_friends" not in self._done:
+            raise errors.LayoutChanged(
+                "The listing is to be hidden from friends, but the form shows no "
+                f"'{self.s['hide_from_friends']}' switch before publishing: not publishing it visible to them"
+            )
+
+    def _footer_button(self) -> tuple[Locator, str]:
+        """The step footer's Next or Publish (never the photo carousel's "Next" arrow)."""
+        names = self.form.get_by_role("button", name=any_name([self.s["next"], self.s["publish"]]))
+        self._act("next", lambda: names.first.wait_for(state="visible", timeout=self.timeout_ms), "Next or Publish button")
+        index = names.evaluate_all(signals.FOOTER_INDEX, normalise(self.s["carousel_previous"]))
+        if index < 0:
+            raise errors.LayoutChanged("The form shows no Next or Publish button of its own (only the photos' arrows)")
+        button = names.nth(index)
+        name = normalise(button.inner_text() or button.get_attribute("aria-label") or "")
+        return button, "publish" if name == normalise(self.s["publish"]) else "next"
+
+    def _click(self, button: Locator, *, can_publish: bool, title: str) -> dict:
+        """Click Next or Publish and wait for what follows: the next step, or the publish's outcome."""
+        handle = button.element_handle(timeout=self.timeout_ms)
+        self._clicks += 1
+        mark = str(self._clicks)
+        handle.evaluate("(el, mark) => el.setAttribute('data-poster-click', mark)", mark)
+        if handle.get_attribute("aria-disabled") is not None:
+            self._wait_enabled(mark)
+        before = self.page.evaluate(signals.STEP_SIGNATURE, [self.s])
+        alerts = [" ".join(t.split())[:300] for t in self.page.get_by_role("alert").all_inner_texts()]
+        if can_publish:
+            self.may_be_live = True
+        try:
+            handle.click(timeout=self.timeout_ms)
+        except PlaywrightError as exc:
+            if can_publish:
+                raise errors.PublishUnconfirmed(f"The click on the last step's button failed ({_short(exc)}). {CHECK_MARKETPLACE}") from exc
+            raise errors.LayoutChanged(f"Next could not be clicked ({_short(exc)})") from exc
+        return self._outcome(mark, before, alerts, title, can_publish=can_publish)
+
+    def _outcome(self, clicked: str | None, before: str, alerts: list[str], title: str, *, can_publish: bool) -> dict:
+        """One wait for every outcome of a click; dialogs that only hold the page are answered."""
+        for _ in range(8):  # a leave-page dialog, a boost offer, a payment dialog: each answered once
+            try:
+                outcome = self._wait(signals.OUTCOME, [self.s, clicked, before, alerts, title])
+            except PlaywrightTimeout as exc:
+                self.raise_for_blockers()
+                if can_publish:
+                    raise errors.PublishUnconfirmed(
+                        f"Marketplace did not confirm within {self.timeout_ms / 1000:g} s of the click that can "
+                        f"publish. {CHECK_MARKETPLACE}"
+                    ) from exc
+                raise errors.LayoutChanged("Next was clicked but the form did not move to its next step") from exc
+            kind = outcome["kind"]
+            if kind in ("login", "blocked", "daily_limit"):
+                self._raise_blocker(outcome)
+            if kind == "policy":
+                raise errors.PolicyRejected(f"Facebook refused the listing: {outcome['text']}")
+            if kind == "alert":
+                raise errors.LayoutChanged(
+                    f"Marketplace refused to go on: \"{outcome['text']}\". Every field the poster knows was "
+                    "filled: the form may ask for something new"
+                )
+            if kind == "unconfirmed":
+                if can_publish:
+                    raise errors.PublishUnconfirmed(
+                        f"Marketplace answered \"{outcome['text']}\" after the click that can publish. {CHECK_MARKETPLACE}"
+                    )
+                raise errors.NetworkError(f"Marketplace answered \"{outcome['text']}\" to Next")
+            if kind == "elsewhere":
+                if can_publish:
+                    raise errors.PublishUnconfirmed(
+                        f"After the click that can publish the browser went to {outcome['url']}, which is not a "
+                        f"page Marketplace confirms a listing with. {CHECK_MARKETPLACE}"
+                    )
+                raise errors.LayoutChanged(f"Next led away from the form, to {outcome['url']}")
+            if kind == "leave":
+                self._press_in_dialog(self.s["leave_page"])
+            elif kind == "dismiss":
+                logger.info("dismissing a dialog after publishing: %s", outcome.get("text", ""))
+                self._press_in_dialog(outcome["button"])
+            else:
+                return outcome  # step, published
+            clicked = None
+        raise errors.PublishUnconfirmed(f"Dialogs kept coming after the click that can publish. {CHECK_MARKETPLACE}")
+
+    def _published(self, outcome: dict) -> Published:
+        """The listing's URL when Facebook revealed its id, else the selling page."""
+        base = self.target.base_url
+        if outcome.get("id"):
+            url = f"{base}{self.s['item_path']}{outcome['id']}/"
+        else:
+            url = base + self.s["selling_path"]
+        return Published(listing_url=url, in_review=bool(outcome.get("review")))
+
+    # --- what the page says ----------------------------------------------------------------
+
+    def raise_for_blockers(self) -> None:
+        """Raise the failure the page shows, if any: login, checkpoint, CAPTCHA, block, daily limit."""
+        url = self.page.url
+        found = self._evaluate(signals.OPEN, [self.s])
+        if found and found.get("kind") != "form":
+            self._raise_blocker(found)
+        if any(marker in url for marker in self.s["login_paths"]):
+            self._raise_blocker({"kind": "login", "url": url})
+
+    def _raise_blocker(self, found: dict) -> None:
+        after = f" after the click that can publish. {CHECK_MARKETPLACE}" if self.may_be_live else ""
+        if found["kind"] == "login":
+            url = found.get("url") or self.page.url
+            page = self._evaluate(signals.SIGNALS, [self.s]) or {}
+            text = page.get("text", "")
+            if "/checkpoint" in url and (page.get("captcha_frame") or any(t in text for t in self.s["captcha_texts"])):
+                raise errors.CaptchaRequired(
+                    f"Facebook asks this account to solve a CAPTCHA ({url}){after}. Log in by hand, pass the "
+                    "check, then upload a fresh session"
+                )
+            raise errors.SessionExpired(f"Facebook asked this account to log in again ({url}){after}. Upload a fresh session")
+        if found["kind"] == "daily_limit":
+            raise errors.RateLimited(
+                f"Facebook capped this account for the day: \"{found.get('text', '')}\". It is a new account's "
+                "daily listing limit: no more listings from it until tomorrow"
+            )
+        raise errors.RateLimited(
+            "Facebook has temporarily blocked posting for this account"
+            f"{' right after the click that can publish (the listing is not published)' if self.may_be_live else ''}. "
+            "Wait before posting with it again: posting into a block deepens it"
+        )
+
+    def _refuse_other_languages(self) -> None:
+        lang = (self._evaluate(signals.SIGNALS, [self.s]) or {}).get("lang", "")
+        if lang and not lang.lower().startswith("en"):
+            raise errors.UnsupportedLanguage(
+                f"Facebook shows this account in '{lang}'. The poster reads the English interface: "
+                "set the account's language to English (US) and post again"
+            )
+
+    def _evaluate(self, script: str, arg) -> dict | None:
+        try:
+            return self.page.evaluate(script, arg)
+        except PlaywrightError:  # the page is navigating or gone: nothing to read now
+            return None
+
+    def _wait(self, script: str, arg) -> dict:
+        """Wait for `script` to answer, across navigations, within one timeout."""
+        deadline_ms = self.timeout_ms
+        for _ in range(20):
+            try:
+                return self.page.wait_for_function(script, arg=arg, timeout=deadline_ms).json_value()
+            except PlaywrightTimeout:
+                raise
+            except PlaywrightError as exc:
+                # The page navigated while being read (the context was destroyed): read the new one.
+                if "context was destroyed" not in str(exc) and "navigat" not in str(exc).lower():
+                    raise
+                self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
+        raise PlaywrightTimeout("The page kept navigating")
+
+    # --- controls ----------------------------------------------------------------------------
+
+    def _present(self, locator: Locator) -> bool:
+        return locator.count() > 0 and locator.first.is_visible()
+
+    def _act(self, key: str, action, what: str | None = None):
+        """Do `action` on a control (Playwright waits for it); LayoutChanged if it never comes."""
+        try:
+            return action()
+        except PlaywrightTimeout as exc:
+            self.raise_for_blockers()
+            raise errors.LayoutChanged(
+                f"The {what or repr(self.s[key])} control is not on the create-listing form: Facebook "
+                f"may have changed its markup. Set '{key}' in MARKETPLACE_SELECTORS_FILE to follow it"
+            ) from exc
+
+    def _wait_enabled(self, mark: str) -> None:
+        try:
+            found = self._wait(signals.ENABLED, [self.s, mark])
+        except PlaywrightTimeout as exc:
+            self.raise_for_blockers()
+            raise errors.LayoutChanged(
+                "Next stayed disabled after every field was filled: Marketplace did not accept one of them "
+                "(photos, title, price, category, condition, location)"
+            ) from exc
+        if found["kind"] not in ("enabled", "gone"):
+            self._raise_blocker(found)
+
+    def _press_in_dialog(self, name: str) -> None:
+        dialog = self.page.get_by_role("dialog").or_(self.page.get_by_role("alertdialog"))
+        button = dialog.get_by_role("button", name=exact_name(name)).first
+        try:
+            button.click(timeout=self.timeout_ms)
+        except PlaywrightError as exc:
+            raise errors.PublishUnconfirmed(f"The \"{name}\" button of a dialog could not be pressed ({_short(exc)}). {CHECK_MARKETPLACE}") from exc
+
+    def _textbox(self, key: str) -> Locator:
+        return self.form.get_by_role("textbox", name=exact_name(self.s[key]))
+
+    def _text(self, key: str, value: str) -> None:
+        """Replace whatever the field holds (a stale draft's text) with `value`."""
+        box = self._textbox(key).first
+        self._act(key, lambda: box.fill(value, timeout=self.timeout_ms))
+        if box.input_value().strip() != value.strip():
+            raise errors.LayoutChanged(f"The {self.s[key]} field shows \"{box.input_value()}\" after \"{value}\" was entered")
+
+    def _price(self, price: Decimal) -> None:
+        box = self._textbox("price").first
+        self._act("price", lambda: box.fill(format_price(price), timeout=self.timeout_ms))
+        if _price_value(box.input_value()) != price:
+            raise errors.LayoutChanged(f"The Price field shows \"{box.input_value()}\" after {format_price(price)} was entered")
+
+    def _photos(self, photos: list[str]) -> None:
+        """Exactly the listing's photos, in order: a stale draft's own photos are removed first."""
+        remove = self.form.get_by_role("button", name=starts_with(self.s["remove_photo"]))
+        for _ in range(20):
+            count = remove.count()
+            if not count:
+                break
+            remove.first.click(timeout=self.timeout_ms)
+            self._act("remove_photo", lambda: expect(remove).to_have_count(count - 1, timeout=self.timeout_ms))
+        upload = self.form.locator(self.s["photo_input"])
+        if not upload.count():
+            # Some builds create the file input only once "Add photos" is pressed.
+            add = self.form.get_by_role("button", name=starts_with(self.s["add_photos"]))
+            self._act("add_photos", lambda: add.first.click(timeout=self.timeout_ms), "Add photos button")
+            self._act("photo_input", lambda: upload.first.wait_for(state="attached", timeout=self.timeout_ms), "photo upload input")
+        self._act("photo_input", lambda: upload.first.set_input_files(photos, timeout=self.timeout_ms), "photo upload input")
+        try:
+            self.page.wait_for_function(
+                f"(args) => ({signals.PHOTO_COUNT})(args) === {len(photos)}",
+                arg=[normalise(self.s["form"]), normalise(self.s["remove_photo"])], timeout=self.timeout_ms,
+            )
+        except PlaywrightTimeout as exc:
+            shown = self.page.evaluate(signals.PHOTO_COUNT, [normalise(self.s["form"]), normalise(self.s["remove_photo"])])
+            raise errors.LayoutChanged(f"The form shows {shown} photo(s) after {len(photos)} were added") from exc
+
+    def _trigger(self, key: str) -> Locator:
+        name = starts_with(self.s[key])
+        return self.form.get_by_role("combobox", name=name).or_(self.form.get_by_role("button", name=name)).first
+
+    def _shows_value(self, trigger: Locator, key: str, value: str) -> bool:
+        text = normalise(trigger.inner_text())
+        label = normalise(self.s[key])
+        text = text[len(label):].strip() if text.startswith(label) else text
+        return text == normalise(value)
+
+    def _category(self, category: str) -> None:
+        trigger = self._trigger("category")
+        self._act("category", lambda: trigger.wait_for(state="visible", timeout=self.timeout_ms))
+        if self._shows_value(trigger, "category", category):
+            return
+        chip = self.form.get_by_role("button", name=exact_name(category))
+        if chip.count() and chip.first.is_visible():  # a suggested category chip: no picker needed
+            chip.first.click(timeout=self.timeout_ms)
+        else:
+            self._pick_category(trigger, category)
+        try:
+            self.page.wait_for_function(
+                "([el, label, want]) => { const t = (el.innerText || '').replace(/[\\u2010-\\u2015]/g, '-')"
+                ".replace(/\\s+/g, ' ').trim().toLowerCase(); return t === want || t === label + ' ' + want; }",
+                arg=[trigger.element_handle(), normalise(self.s["category"]), normalise(category)], timeout=self.timeout_ms,
+            )
+        except PlaywrightTimeout as exc:
+            raise errors.LayoutChanged(f"Category '{category}' was picked but the Category field does not show it") from exc
+
+    def _pick_category(self, trigger: Locator, category: str) -> None:
+        trigger.click(timeout=self.timeout_ms)
+        wanted = normalise(category)
+        handle = trigger.element_handle()
+        try:
+            found = self.page.wait_for_function(signals.CATEGORY_ROWS, arg=[wanted, "", handle], timeout=self.timeout_ms)
+            search = found.get_property("search").as_element()
+            if search is not None and found.get_property("row").as_element() is None:
+                offered = found.get_property("offered").json_value()
+                search.fill(category, timeout=self.timeout_ms)
+                found = self.page.wait_for_function(signals.CATEGORY_ROWS, arg=[wanted, wanted, handle], timeout=self.timeout_ms)
+            else:
+                offered = []
+        except PlaywrightTimeout as exc:
+            raise errors.LayoutChanged("The Category picker did not open, or shows no category to choose") from exc
+        row = found.get_property("row").as_element()
+        if row is None:
+            choices = offered or found.get_property("offered").json_value()
+            raise errors.InvalidListing(
+                f"Category '{category}' is not one Marketplace offers (it offered: {', '.join(choices) or 'nothing'})"
+            )
+        row.click(timeout=self.timeout_ms)
+
+    def _choose(self, key: str, value: str) -> None:
+        trigger = self._trigger(key)
+        self._act(key, lambda: trigger.click(timeout=self.timeout_ms))
+        options = self.page.get_by_role("option")
+        try:
+            options.first.wait_for(state="visible", timeout=self.timeout_ms)
+        except PlaywrightTimeout as exc:
+            raise errors.LayoutChanged(f"The {self.s[key]} list did not open") from exc
+        wanted = self.page.get_by_role("option", name=exact_name(value))
+        if wanted.count() == 0:
+            offered = ", ".join(t.strip() for t in options.all_inner_texts() if t.strip())
+            raise errors.InvalidListing(f"{self.s[key]} '{value}' is not one Marketplace offers ({offered})")
+        wanted.first.click()
+
+    def _description(self, description: str) -> None:
+        textbox = self._textbox("description")
+        if not self._present(textbox):
+            more = self.form.get_by_role("button", name=starts_with(self.s["more_details"]))
+            if self._present(more):
+                more.first.click(timeout=self.timeout_ms)
+        self._act("description", lambda: textbox.first.fill(description, timeout=self.timeout_ms))
+
+    def _location_box(self) -> Locator:
+        name = exact_name(self.s["location"])
+        return self.form.get_by_role("combobox", name=name).or_(self.form.get_by_role("textbox", name=name))
+
+    def _location(self, location: str) -> None:
+        """Keep a prefilled place that is the listing's; else type the city alone and pick the
+        suggestion that matches the rest ("Austin, TX" -> "Austin, Texas"): typing "City, ST"
+        brings no suggestion at all on some builds. Typing only counts once a suggestion is clicked."""
+        box = self._location_box().first
+        current = box.input_value()
+        if current.strip() and place_matches(current, location):
+            self._done.add("location")
+            return
+        city = location.split(",")[0].strip()
+        attempts = [city, location] if city != location.strip() else [location]
+        for typed in attempts:
+            self._act("location", lambda: box.fill(typed, timeout=self.timeout_ms))
+            suggestions = self.page.get_by_role("listbox").get_by_role("option")
+            try:
+                suggestions.first.wait_for(state="visible", timeout=self.timeout_ms)
+            except PlaywrightTimeout:
+                continue
+            texts = [" ".join(t.split()) for t in suggestions.all_inner_texts()]
+            choice = next((i for i, t in enumerate(texts) if place_matches(t, location)), None)
+            if choice is None and typed == attempts[-1]:
+                choice = next((i for i, t in enumerate(texts) if place_parts(t)[:1] == place_parts(location)[:1]), 0)
+            if choice is not None:
+                suggestions.nth(choice).click(timeout=self.timeout_ms)
+                self._done.add("location")
+                return
+        raise errors.InvalidListing(f"Marketplace suggested no place for the location '{location}'")
+
+    def _meetup(self, delivery: tuple[str, ...]) -> None:
+        """The meetup options, where this step shows them: exactly the listing's checked."""
+        keys = {"Public meetup": "meetup_public", "Door pickup": "meetup_door_pickup", "Door drop-off": "meetup_door_dropoff"}
+        boxes = {option: self.form.get_by_role("checkbox", name=any_name(self.s[key])).first for option, key in keys.items()}
+        present = {option: box for option, box in boxes.items() if box.count()}
+        if not present or "delivery" in self._done:
+            return
+        # Check the wanted ones first: at least one option must stay checked at any time.
+        order = [o for o in present if o in delivery] + [o for o in present if o not in delivery]
+        for option in order:
+            box = present[option]
+            want = "true" if option in delivery else "false"
+            if box.get_attribute("aria-checked") != want:
+                box.click(timeout=self.timeout_ms)
+                try:
+                    expect(box).to_have_attribute("aria-checked", want, timeout=self.timeout_ms)
+                except AssertionError as exc:
+                    raise errors.LayoutChanged(f"The meetup option '{option}' did not change when clicked") from exc
+        missing = [o for o in delivery if o not in present]
+        if missing:
+            raise errors.InvalidListing(
+                f"Marketplace does not offer the meetup option(s) {', '.join(missing)} for this account "
+                f"(it offers {', '.join(present)})"
+            )
+        self._done.add("delivery")
+
+    def _switch(self, key: str, on: bool) -> None:
+        """Set a switch ("Hide from friends", "Boost listing after publish") where the step shows one."""
+        switch = self.page.get_by_role("switch", name=starts_with(self.s[key])).first
+        if not switch.count() or not switch.is_visible():
+            return
+        want = "true" if on else "false"
+        if switch.get_attribute("aria-checked") != want:
+            switch.click(timeout=self.timeout_ms)
+            try:
+                expect(switch).to_have_attribute("aria-checked", want, timeout=self.timeout_ms)
+            except AssertionError as exc:
+                raise errors.LayoutChanged(f"The '{self.s[key]}' switch did not turn {'on' if on else 'off'}") from exc
+        self._done.add(key)

@@ -1,0 +1,239 @@
+"""What the driver reads off the page in one round trip: the JavaScript run by `ListingForm`.
+
+Each script reads the page as it is (text, URL, dialogs, roles), never a class name. The waits
+(`OPEN`, `ENABLED`, `OUTCOME`) are predicates for `page.wait_for_function`: they return nothing
+until one of every possible outcome shows, so no wait lasts the whole timeout for a signal that
+only some accounts get. Texts are compared case- and dash-insensitively.
+"""
+
+# Shared helpers, prefixed to every script below.
+_LIB = r"""
+const norm = (text) => (text || "").replace(/[\u2010-\u2015\u2212]/g, "-").replace(/[\u2018\u2019]/g, "'")
+  .replace(/\s+/g, " ").trim().toLowerCase();
+const shown = (el) => {
+  if (!el || !el.isConnected) return false;
+  if (!el.getClientRects().length) return false;
+  const style = getComputedStyle(el);
+  return style.visibility !== "hidden" && style.display !== "none";
+};
+const nameOf = (el) => {
+  const label = el.getAttribute("aria-label");
+  if (label) return norm(label);
+  const ids = (el.getAttribute("aria-labelledby") || "").split(/\s+/).filter(Boolean);
+  if (ids.length) return norm(ids.map((id) => (document.getElementById(id) || {}).textContent || "").join(" "));
+  return norm(el.innerText || el.textContent);
+};
+const has = (text, needles) => needles.map(norm).find((needle) => text.includes(needle));
+const formOf = (label) => [...document.querySelectorAll('[role="form"]')]
+  .find((el) => norm(el.getAttribute("aria-label")) === label && shown(el)) || null;
+const boxes = () => [...document.querySelectorAll('[role="dialog"], [role="alertdialog"], [role="alert"]')].filter(shown);
+const excerpt = (text) => (text || "").replace(/\s+/g, " ").trim().slice(0, 300);
+// What stops an account, wherever the page shows it: a login or checkpoint, a block, the daily cap.
+const blocker = (s) => {
+  const url = location.href;
+  if (s.login_paths.some((p) => url.includes(p))) return {kind: "login", url};
+  if ([...document.querySelectorAll(s.login_form)].some(shown)) return {kind: "login", url};
+  const body = norm(document.body ? document.body.innerText : "");
+  const block = has(body, s.blocked_texts);
+  if (block) return {kind: "blocked", text: block};
+  const daily = has(body, s.daily_limit_texts);
+  if (daily) {
+    const box = boxes().find((b) => norm(b.innerText).includes(daily));
+    return {kind: "daily_limit", text: excerpt(box ? box.innerText : daily)};
+  }
+  return null;
+};
+"""
+
+
+def _script(body: str) -> str:
+    return "(args) => {" + _LIB + body + "}"
+
+
+# Everything the failure checks read, in one round trip (`ListingForm.raise_for_blockers`).
+SIGNALS = _script(r"""
+  const [s] = args;
+  return {
+    text: norm(document.body ? document.body.innerText : ""),
+    lang: document.documentElement.lang || "",
+    login_form: [...document.querySelectorAll(s.login_form)].some(shown),
+    captcha_frame: document.querySelector(s.captcha_frame) !== null,
+  };
+""")
+
+# After opening the create page: the form with its first field, or whatever stops the account.
+OPEN = _script(r"""
+  const [s] = args;
+  const stop = blocker(s);
+  if (stop) return stop;
+  const form = formOf(norm(s.form));
+  if (form && [...form.querySelectorAll("input, textarea")].some((el) => el.type !== "file" && shown(el))) {
+    return {kind: "form"};
+  }
+  return false;
+""")
+
+# Before clicking a footer button that carries aria-disabled: enabled, or a blocker appeared.
+ENABLED = _script(r"""
+  const [s, mark] = args;
+  const stop = blocker(s);
+  if (stop) return stop;
+  const button = document.querySelector(`[data-poster-click="${mark}"]`);
+  if (!button) return {kind: "gone"};
+  return button.getAttribute("aria-disabled") !== "true" ? {kind: "enabled"} : false;
+""")
+
+# Which of the form's buttons named Next (or Publish) is the step footer's, not the photo
+# carousel's arrow: a carousel arrow sits beside a "Previous" arrow and the thumbnails.
+FOOTER_INDEX = r"""(buttons, previous) => {
+  const norm = (text) => (text || "").replace(/\s+/g, " ").trim().toLowerCase();
+  const isPrevious = (b) => norm(b.getAttribute("aria-label") || b.innerText) === previous;
+  const fields = 'input:not([type="file"]), textarea, [role="combobox"], [role="checkbox"], [role="switch"]';
+  // The smallest box around the button that also holds a "Previous" arrow: the carousel when it
+  // holds no field, the whole step otherwise.
+  const inCarousel = (el) => {
+    for (let node = el.parentElement; node && node.getAttribute("role") !== "form"; node = node.parentElement) {
+      if ([...node.querySelectorAll('[role="button"], button')].some((b) => b !== el && isPrevious(b))) {
+        return !node.querySelector(fields);
+      }
+    }
+    return false;
+  };
+  const shown = buttons.map((el, index) => [el, index]).filter(([el]) => el.getClientRects().length);
+  const footer = shown.filter(([el]) => !inCarousel(el));
+  const pick = footer.length ? footer : shown;
+  return pick.length ? pick[pick.length - 1][1] : -1;   // the last one in the form: the footer's
+}"""
+
+
+# What the current step looks like: its headings and controls. A different signature after a
+# click on Next means the form moved on, even if the footer button element was kept.
+_SIGNATURE = r"""
+const signature = (form) => form ? [...form.querySelectorAll(
+  'h1, h2, h3, h4, [role="heading"], input:not([type="file"]), textarea, [role="checkbox"], [role="switch"], [role="combobox"]'
+)].filter(shown).map((el) => el.tagName + ":" + nameOf(el)).join("|") : "";
+"""
+
+STEP_SIGNATURE = _script(_SIGNATURE + r"""
+  const [s] = args;
+  return signature(formOf(norm(s.form)));
+""")
+
+# Which element was clicked is told by a `data-poster-click` mark set on it just before: an element
+# handle would not survive the navigation that a publish starts.
+#
+# After a click on Next or Publish: what happened. The answer is an object with `kind`:
+#   login / blocked / daily_limit   the account is stopped (a blocker on any page)
+#   policy        Facebook refused the listing (Commerce Policies, a duplicate)
+#   published     the page left the form for a success page, or says the listing is in review
+#                 (`id`: the listing's id when the URL or a link reveals it)
+#   unconfirmed   a "Something went wrong" dialog
+#   leave         a "Leave page?" dialog: press "Leave page" and read on
+#   dismiss       another dialog (a boost offer, a payment): press `button` and read on
+#   elsewhere     the browser left the form for a page that is none of the above
+#   alert         the click was refused with an alert (`text`)
+#   step          the form shows its next step
+OUTCOME = _script(_SIGNATURE + r"""
+  const [s, mark, before, alertsBefore, title] = args;
+  const clicked = mark ? document.querySelector(`[data-poster-click="${mark}"]`) : null;
+  const stop = blocker(s);
+  if (stop) return stop;
+  const path = location.pathname;
+  const onForm = path.startsWith(s.create_path);
+  const loaded = document.readyState !== "loading";
+  const dialogs = boxes();
+  const body = norm(document.body ? document.body.innerText : "");
+  for (const box of dialogs) {
+    const text = norm(box.innerText);
+    if (has(text, s.policy_texts)) return {kind: "policy", text: excerpt(box.innerText)};
+  }
+  if (!onForm && loaded && has(body, s.policy_texts)) {
+    return {kind: "policy", text: excerpt(has(body, s.policy_texts))};
+  }
+  const itemId = () => {
+    const want = norm(title);
+    const links = [...document.querySelectorAll('a[href*="' + s.item_path + '"]')].filter(shown)
+      .map((a) => ({name: norm(a.innerText || a.getAttribute("aria-label")), m: a.href.match(/\/item\/(\d+)/)}))
+      .filter((link) => link.m);
+    const named = links.find((link) => link.name === want || link.name.startsWith(want + ","));
+    if (named) return named.m[1];
+    return path.startsWith(s.selling_path) || links.length !== 1 ? null : links[0].m[1];
+  };
+  if (!onForm) {
+    const item = path.match(/\/marketplace\/item\/(\d+)/);
+    if (item) return {kind: "published", id: item[1]};
+    const param = new URLSearchParams(location.search).get(s.listing_id_param);
+    if (param && /^\d+$/.test(param)) return {kind: "published", id: param};
+    if (loaded && path.startsWith(s.selling_path)) return {kind: "published", id: itemId()};
+  }
+  for (const box of dialogs) {
+    if (has(norm(box.innerText), s.unconfirmed_texts)) return {kind: "unconfirmed", text: excerpt(box.innerText)};
+  }
+  const buttonsOf = (box) => [...box.querySelectorAll('[role="button"], button')].filter(shown);
+  for (const box of dialogs) {
+    if (buttonsOf(box).some((b) => nameOf(b) === norm(s.leave_page))) return {kind: "leave"};
+  }
+  if (loaded && has(body, s.review_texts)) return {kind: "published", id: itemId(), review: true};
+  for (const box of dialogs) {
+    if (box.getAttribute("role") === "alert") continue;
+    const dismiss = buttonsOf(box).map(nameOf).find((name) => s.dismiss_buttons.some((d) => norm(d) === name));
+    if (dismiss) return {kind: "dismiss", button: dismiss, text: excerpt(box.innerText)};
+  }
+  if (!onForm) return loaded ? {kind: "elsewhere", url: location.href} : false;
+  const form = formOf(norm(s.form));
+  const alerts = [...document.querySelectorAll('[role="alert"]')].filter(shown)
+    .map((a) => excerpt(a.innerText)).filter((text) => text && !alertsBefore.includes(text));
+  if (alerts.length) return {kind: "alert", text: alerts[0]};
+  const now = signature(form);
+  if (form && (!shown(clicked) || (now && now !== before))) return {kind: "step"};
+  return false;
+""")
+
+# A category picker's rows, once it is open: the row named exactly as the category (returned as
+# `row`, to be clicked), or proof that there is none (`missing`, with what was offered).
+CATEGORY_ROWS = _script(r"""
+  const [wanted, query, trigger] = args;
+  const roles = ["button", "option", "menuitem", "menuitemradio", "radio", "treeitem", "gridcell", "row", "link"];
+  const selector = roles.map((r) => `[role="${r}"]`).join(", ");
+  // The picker: what the trigger controls, else the newest open dialog/listbox/menu outside the form.
+  let picker = null;
+  const controls = trigger.getAttribute("aria-controls");
+  if (controls) picker = document.getElementById(controls);
+  if (!shown(picker)) {
+    picker = [...document.querySelectorAll('[role="dialog"], [role="listbox"], [role="menu"], [role="tree"], [role="grid"]')]
+      .filter((el) => shown(el) && !el.contains(trigger)).pop() || null;
+  }
+  if (!picker) {
+    // A panel without a role: the box around a search field that also holds the rows.
+    const field = [...document.querySelectorAll('[role="searchbox"], input[type="search"]')].find(shown);
+    for (let node = field && field.parentElement; node && !picker; node = node.parentElement) {
+      if (node.querySelector(selector)) picker = node;
+    }
+  }
+  if (!picker) return false;
+  const rows = [...picker.querySelectorAll(selector)].filter((el) => shown(el) && !el.querySelector(selector));
+  const names = (el) => {
+    const lines = (el.innerText || "").split("\n").map(norm).filter(Boolean);
+    return [nameOf(el), lines.join(" "), lines[0] || ""];
+  };
+  const row = rows.find((el) => names(el).includes(wanted));
+  if (row) return {row};
+  const offered = rows.map((el) => (el.innerText || "").split("\n")[0].trim()).filter(Boolean);
+  const search = [...picker.querySelectorAll('input, [role="searchbox"], [role="textbox"]')].find(shown);
+  if (!query) return search ? {search, offered} : (rows.length ? {missing: true, offered} : false);
+  // Searched: the rows are filtered once each of them mentions the query; none of them is the category.
+  if (rows.length && rows.every((el) => names(el)[1].includes(query))) return {missing: true, offered};
+  // Nothing matches: say so once the picker has stayed empty for a few polls (it may be loading).
+  window.__posterEmptyPolls = rows.length ? 0 : (window.__posterEmptyPolls || 0) + 1;
+  return window.__posterEmptyPolls > 10 ? {missing: true, offered} : false;
+""")
+
+# The photos the form shows: one "Remove photo" control per photo, else the thumbnails.
+PHOTO_COUNT = _script(r"""
+  const [formLabel, remove] = args;
+  const form = formOf(formLabel);
+  if (!form) return -1;
+  const removes = [...form.querySelectorAll('[role="button"], button')].filter((b) => shown(b) && nameOf(b).startsWith(remove));
+  if (removes.length) return removes.length;
+  return [...form.querySelectorAll("img")].filter(shown).length;
+""")

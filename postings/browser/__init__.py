@@ -1,1 +1,0 @@
-"""Everything that drives Chromium lives in this package."""
