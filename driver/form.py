@@ -307,8 +307,8 @@ class ListingForm:
             raise errors.SessionExpired(f"Facebook asked this account to log in again ({url}){after}. Upload a fresh session")
         if found["kind"] == "daily_limit":
             raise errors.RateLimited(
-                f"Facebook capped this account for the day: \"{found.get('text', '')}\". It is a new account's "
-                "daily listing limit: no more listings from it until tomorrow"
+                f"Facebook says this account reached a new account's daily listing limit (\"{found.get('text', '')}\"): "
+                "it is capped for the day, no more listings from it until tomorrow"
             )
         raise errors.RateLimited(
             "Facebook has temporarily blocked posting for this account"

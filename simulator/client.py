@@ -6,6 +6,7 @@ simulator issued into the facebook.com cookies an operator would upload.
 import json
 import time
 import urllib.request
+from urllib.parse import quote
 
 FAR_FUTURE = 4102444800  # 2100-01-01: a simulator session ends when it is revoked, not before
 
@@ -36,9 +37,38 @@ class SimulatorClient:
                     ) from None
             time.sleep(0.1)  # the condition is polled; this only spaces the attempts
 
-    def mint_session(self, email: str) -> dict:
-        """A logged-in session {"c_user", "xs"} for `email`, as the simulator's login would give."""
-        return self.call("POST", "/__sim__/sessions", {"email": email})
+    def mint_session(self, email: str, layout: str | None = None, options: dict | None = None) -> dict:
+        """A logged-in session {"c_user", "xs"} for `email`, as the simulator's login would give.
+
+        With `layout` ("classic" or "2026") and `options`, the account gets that layout too.
+        """
+        body: dict = {"email": email}
+        if layout is not None:
+            body["layout"] = layout
+        if options is not None:
+            body["options"] = options
+        return self.call("POST", "/__sim__/sessions", body)
+
+    def set_layout(self, c_user: str, layout: str, options: dict | None = None) -> None:
+        """Serve this account `layout`; `options` (2026 only) replace the previous ones."""
+        body: dict = {"c_user": c_user, "layout": layout}
+        if options is not None:
+            body["options"] = options
+        self.call("POST", "/__sim__/layout", body)
+
+    def layout(self, c_user: str) -> dict:
+        """{"layout", "options" (every default filled in), "draft": {...} or None} of an account."""
+        return self.call("GET", "/__sim__/layout?c_user=" + quote(c_user))
+
+    def plant_draft(self, c_user: str, title: str, price: str, photos: int) -> None:
+        """Give the account a stale draft: title, price and `photos` generated solid-colour PNGs."""
+        self.call("POST", "/__sim__/drafts",
+                  {"c_user": c_user, "title": title, "price": price, "photos": photos})
+
+    def timeline(self, c_user: str | None = None) -> list[dict]:
+        """One {"c_user", "opened_at", "ended_at", "outcome"} per create-page load."""
+        path = "/__sim__/timeline" + ("" if c_user is None else "?c_user=" + quote(c_user))
+        return self.call("GET", path)["events"]
 
     def revoke_session(self, xs: str) -> None:
         self.call("POST", "/__sim__/sessions/revoke", {"xs": xs})
@@ -49,8 +79,9 @@ class SimulatorClient:
     def clear_faults(self) -> None:
         self.call("DELETE", "/__sim__/faults")
 
-    def listings(self) -> list[dict]:
-        return self.call("GET", "/__sim__/listings")["listings"]
+    def listings(self, c_user: str | None = None) -> list[dict]:
+        path = "/__sim__/listings" + ("" if c_user is None else "?c_user=" + quote(c_user))
+        return self.call("GET", path)["listings"]
 
     def reset(self) -> None:
         self.call("POST", "/__sim__/reset")

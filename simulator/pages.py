@@ -7,6 +7,7 @@ therefore goes through element and attribute selectors only. Nothing here may pu
 """
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import string
@@ -112,14 +113,16 @@ def marketplace_page() -> str:
     ))
 
 
-def selling_page(listings: list[dict]) -> str:
-    """The account's listings, newest first."""
+def selling_page(listings: list[dict], *, notice: str | None = None) -> str:
+    """The account's listings, newest first (and a notice about the last publish, if any)."""
     items = "".join(
         f'<li><a href="/marketplace/item/{x["id"]}/">{escape(x["title"])}</a> '
         f'<span class="{random_class()}">{escape(x["price"])}</span></li>'
         for x in sorted(listings, key=lambda x: x["id"], reverse=True)
     )
     content = f"<ul>{items}</ul>" if items else "<p>You haven't listed anything yet.</p>"
+    if notice:
+        content = f"<p>{escape(notice)}</p>{content}"
     return document("Your listings | Facebook", main(
         f'<h1>Your listings</h1>{content}'
         '<p><a href="/marketplace/create/item">Create new listing</a></p>'
@@ -136,6 +139,10 @@ def item_page(listing: dict) -> str:
         ("Delivery", listing["delivery"]),
         ("Photos", str(listing["photos"])),
     ]
+    if listing.get("layout") == "2026":
+        rows[5:6] = [("Meetup", ", ".join(listing["meetup"]))]
+        rows.append(("Hidden from friends", "Yes" if listing["hide_from_friends"] else "No"))
+        rows.append(("Groups", ", ".join(listing["groups"])))
     details = "".join(f"<dt>{name}</dt><dd>{escape(value)}</dd>" for name, value in rows)
     return document(f'{listing["title"]} | Marketplace | Facebook', main(
         f'<h1>{escape(listing["title"])}</h1><dl>{details}</dl>'
@@ -260,11 +267,14 @@ def _script_json(value) -> str:
 
 
 def create_item_page(*, locale: str = "en", renamed_title: bool = False,
-                     slow_ms: int | None = None) -> str:
+                     slow_ms: int | None = None, page_id: str = "",
+                     daily_limit: bool = False) -> str:
     """The create-listing form, step 1 rendered by the server, the rest by create_item.js.
 
     renamed_title: the Title field's label reads "Listing title" (a markup change).
     slow_ms: the form's fields appear only this long after load (they wait in a <template>).
+    page_id: sent back with the publish (the timeline's page); daily_limit: the form says so and
+    keeps Publish disabled.
     """
     s = dict(STRINGS[locale])
     if renamed_title:
@@ -318,9 +328,11 @@ def create_item_page(*, locale: str = "en", renamed_title: bool = False,
     config = {
         "ids": ids,
         "strings": s,
-        "dialogs": DIALOG_STRINGS,
+        "dialogs": {**DIALOG_STRINGS, "daily_limit": DAILY_LIMIT_MESSAGE},
         "maxPhotos": MAX_PHOTOS,
         "slowMs": slow_ms,
+        "pageId": page_id,
+        "dailyLimit": daily_limit,
         "publishUrl": "/marketplace/create/item/publish",
         "sellingUrl": "/marketplace/you/selling",
         "loginUrl": login_path("/marketplace/create/item"),
@@ -333,3 +345,370 @@ def create_item_page(*, locale: str = "en", renamed_title: bool = False,
         f"<script>{_create_item_js()}</script>"
     )
     return document("Marketplace | Facebook", body, lang=locale)
+
+
+# == the "2026" layout ================================================================================
+#
+# What /work/shared/docs/facebook.md describes of Facebook's form in 2025-2026, every variant at
+# once, chosen per account by the layout options (state.OPTIONS_2026). The server renders an empty
+# `div[role=form]`; static/create_item_2026.js builds every step in it, like React would.
+
+DAILY_LIMIT_MESSAGE = ("You can't add a listing to Marketplace right now because you reached your "
+                       "daily limit as a new Facebook account")
+DUPLICATE_MESSAGE = "It looks like you created a duplicate listing."
+BLOCKED_TITLE = "You're Temporarily Blocked"
+BLOCKED_TEXT = ("It looks like you were misusing this feature by going too fast. We limit how often "
+                "you can post. You can't use this feature right now.")
+
+# The category tree, English names: (parent, selectable as itself, children); a None child list
+# makes a top-level leaf. "Antiques & Collectibles" is deliberately absent.
+CATEGORY_TREE = [
+    ("Home & Garden", True, ["Furniture", "Household", "Tools", "Home Improvement Supplies",
+                             "Garden & Outdoor", "Appliances"]),
+    ("Electronics", True, ["Computers", "Mobile Phones", "Video Games"]),
+    ("Hobbies", False, ["Sporting Goods", "Musical Instruments", "Arts & Crafts", "Bicycles"]),
+    ("Clothing & Accessories", True, ["Bags & Luggage", "Jewelry & Watches",
+                                      "Men's Clothing & Shoes", "Women's Clothing & Shoes"]),
+    ("Family", False, ["Toys & Games", "Baby & Kids", "Health & Beauty", "Pet Supplies"]),
+    ("Miscellaneous", False, None),
+]
+CATEGORY_ES = {
+    "Home & Garden": "Casa y jardín", "Furniture": "Muebles", "Household": "Artículos para el hogar",
+    "Tools": "Herramientas", "Home Improvement Supplies": "Artículos de mejoras para el hogar",
+    "Garden & Outdoor": "Jardín y exteriores", "Appliances": "Electrodomésticos",
+    "Electronics": "Electrónica", "Computers": "Computadoras", "Mobile Phones": "Teléfonos celulares",
+    "Video Games": "Videojuegos", "Hobbies": "Pasatiempos", "Sporting Goods": "Artículos deportivos",
+    "Musical Instruments": "Instrumentos musicales", "Arts & Crafts": "Arte y manualidades",
+    "Bicycles": "Bicicletas", "Clothing & Accessories": "Ropa y accesorios",
+    "Bags & Luggage": "Bolsos y equipaje", "Jewelry & Watches": "Joyas y relojes",
+    "Men's Clothing & Shoes": "Ropa y calzado para hombre",
+    "Women's Clothing & Shoes": "Ropa y calzado para mujer", "Family": "Familia",
+    "Toys & Games": "Juguetes y juegos", "Baby & Kids": "Bebés y niños",
+    "Health & Beauty": "Salud y belleza", "Pet Supplies": "Artículos para mascotas",
+    "Miscellaneous": "Varios",
+}
+# Suggested category chips: the first rule whose pattern (a JS regex, case-insensitive) matches
+# the title wins; no match gives the fallback.
+CHIP_RULES = [
+    (r"\b(tables?|chairs?|sofas?|desks?|couch(es)?|dressers?|mesas?|sillas?|sofás?|escritorios?)\b",
+     ["Furniture", "Household"]),
+    (r"\b(bikes?|bicycles?|bicis?|bicicletas?)\b", ["Sporting Goods", "Bicycles"]),
+    (r"\b(drills?|saws?|wrench(es)?|hammers?|taladros?|martillos?)\b",
+     ["Tools", "Home Improvement Supplies"]),
+    (r"\b(guitars?|pianos?|drums?|guitarras?)\b", ["Musical Instruments"]),
+    (r"\b(phones?|laptops?|tvs?|cameras?|teléfonos?)\b", ["Electronics", "Mobile Phones", "Computers"]),
+]
+CHIP_FALLBACK = ["Miscellaneous", "Household"]
+
+# The Location typeahead's places: a city alone brings one suggestion per state.
+CITIES = [
+    ("Austin", ["Texas", "Minnesota", "Arkansas", "Indiana"]),
+    ("Round Rock", ["Texas", "Arizona"]),
+    ("Springfield", ["Illinois", "Missouri", "Massachusetts", "Oregon", "Ohio"]),
+    ("Portland", ["Oregon", "Maine", "Texas", "Connecticut"]),
+    ("Seattle", ["Washington"]),
+    ("Dallas", ["Texas", "Georgia", "Oregon"]),
+    ("Houston", ["Texas", "Missouri", "Mississippi"]),
+    ("Georgetown", ["Texas", "Kentucky", "South Carolina"]),
+    ("Paris", ["Texas", "Tennessee", "Kentucky"]),
+    ("Columbus", ["Ohio", "Georgia", "Indiana"]),
+]
+STATE_ABBREVIATIONS = {
+    "Texas": "TX", "Minnesota": "MN", "Arkansas": "AR", "Indiana": "IN", "Arizona": "AZ",
+    "Illinois": "IL", "Missouri": "MO", "Massachusetts": "MA", "Oregon": "OR", "Ohio": "OH",
+    "Maine": "ME", "Connecticut": "CT", "Washington": "WA", "Georgia": "GA",
+    "Mississippi": "MS", "Kentucky": "KY", "South Carolina": "SC", "Tennessee": "TN",
+}
+GROUPS = ["Austin Buy & Sell", "Round Rock Marketplace", "Texas Garage Sale"]
+
+STRINGS_2026 = {
+    "en": {
+        "heading": "Item for sale",
+        "add_photos": "Add photos",
+        "photos": "Photos",
+        "photo": "Photo",
+        "previous": "Previous",
+        "next": "Next",
+        "remove_photo": "Remove photo",
+        "photo_viewer": "Photo viewer",
+        "close": "Close",
+        "title": "Title",
+        "price": "Price",
+        "category": "Category",
+        "condition": "Condition",
+        "more_details": "More details",
+        "more_details_hint": "Attract more interest by including more details.",
+        "description": "Description",
+        "location": "Location",
+        "publish": "Publish",
+        "delivery_method": "Delivery method",
+        "meetup_preferences": "Meetup preferences",
+        "public_meetup": "Public meetup",
+        "door_pickup": {"hyphen": "Door pick-up", "plain": "Door pickup"},
+        "door_dropoff": "Door drop-off",
+        "hide_from_friends": "Hide from friends",
+        "hide_hint": "This listing is still public but will be hidden from your friends on "
+                     "Facebook and Messenger.",
+        "boost_switch": "Boost listing after publish",
+        "boost_hint": "Reach more people nearby. You'll choose a budget after publishing.",
+        "offers": "Offers",
+        "accept_offers": "Accept offers",
+        "offers_hint": "Buyers can make you an offer on this listing.",
+        "list_more": "List in more places",
+        "list_more_hint": "Choose groups where your listing will also appear.",
+        "select_category": "Select a category",
+        "search": "Search",
+        "back": "Back",
+        "no_results": "No results",
+        "complete_required": "Please complete the required fields",
+        "leave_title": "Leave page?",
+        "leave_text": "Changes you made may not be saved.",
+        "stay": "Stay on page",
+        "leave": "Leave page",
+        "review_heading": "Your listing is in review",
+        "review_text": "We're checking your listing before it appears on Marketplace. This usually "
+                       "takes a few minutes.",
+        "view_listing": "View listing",
+        # En dash, lower case, as Facebook writes them in some locales.
+        "conditions": ["New", "Used \u2013 like new", "Used \u2013 good", "Used \u2013 fair"],
+        "canonical_conditions": ["New", "Used - Like New", "Used - Good", "Used - Fair"],
+    },
+    "es": {
+        "heading": "Artículo en venta",
+        "add_photos": "Agregar fotos",
+        "photos": "Fotos",
+        "photo": "Foto",
+        "previous": "Anterior",
+        "next": "Siguiente",
+        "remove_photo": "Eliminar foto",
+        "photo_viewer": "Visor de fotos",
+        "close": "Cerrar",
+        "title": "Título",
+        "price": "Precio",
+        "category": "Categoría",
+        "condition": "Estado",
+        "more_details": "Más detalles",
+        "more_details_hint": "Atrae más interés al incluir más detalles.",
+        "description": "Descripción",
+        "location": "Ubicación",
+        "publish": "Publicar",
+        "delivery_method": "Método de entrega",
+        "meetup_preferences": "Preferencias de encuentro",
+        "public_meetup": "Encuentro en un lugar público",
+        "door_pickup": {"hyphen": "Retiro en la puerta", "plain": "Retiro en la puerta"},
+        "door_dropoff": "Entrega en la puerta",
+        "hide_from_friends": "Ocultar a los amigos",
+        "hide_hint": "La publicación sigue siendo pública, pero tus amigos no la verán en "
+                     "Facebook ni en Messenger.",
+        "boost_switch": "Promocionar la publicación después de publicarla",
+        "boost_hint": "Llega a más personas cerca de ti. Elegirás un presupuesto después.",
+        "offers": "Ofertas",
+        "accept_offers": "Aceptar ofertas",
+        "offers_hint": "Los compradores pueden hacerte una oferta.",
+        "list_more": "Publicar en más lugares",
+        "list_more_hint": "Elige grupos donde también aparecerá tu publicación.",
+        "select_category": "Selecciona una categoría",
+        "search": "Buscar",
+        "back": "Atrás",
+        "no_results": "No hay resultados",
+        "complete_required": "Completa los campos obligatorios",
+        "leave_title": "¿Salir de la página?",
+        "leave_text": "Es posible que no se guarden los cambios que hiciste.",
+        "stay": "Permanecer en la página",
+        "leave": "Salir de la página",
+        "review_heading": "Tu publicación está en revisión",
+        "review_text": "Estamos revisando tu publicación antes de que aparezca en Marketplace.",
+        "view_listing": "Ver publicación",
+        "conditions": ["Nuevo", "Usado \u2013 como nuevo", "Usado \u2013 buen estado",
+                       "Usado \u2013 aceptable"],
+        "canonical_conditions": ["Nuevo", "Usado - Como nuevo", "Usado - Buen estado",
+                                 "Usado - Aceptable"],
+    },
+}
+
+# Dialogs that come from elsewhere in Facebook: English whatever the form's locale (as classic).
+DIALOG_STRINGS_2026 = {
+    **DIALOG_STRINGS,
+    "ok": "OK",
+    "blocked_title": BLOCKED_TITLE,
+    "blocked_text": BLOCKED_TEXT,
+    "daily_limit": DAILY_LIMIT_MESSAGE,
+    "daily_limit_title": "Daily limit reached",
+    "payment_title": "Add payment method",
+    "payment_text": "To boost your listing, add a payment method to your ad account.",
+}
+
+CSS_2026 = """
+[role=form] [role=button][aria-label]{display:inline-block;text-align:center;background:#e4e6eb;color:#050505}
+[role=form]>div>div:last-child>[role=button]{display:block;background:#0866ff;color:#fff;margin-top:14px}
+[role=form] img{width:64px;height:64px}
+[role=switch]{display:inline-block;vertical-align:middle;width:40px;height:22px;border-radius:11px;
+  background:#bcc0c4;cursor:pointer;margin-left:10px}
+[role=switch][aria-checked=true]{background:#0866ff}
+[role=form] input[type=search],body>[role=dialog] input[type=search]{width:100%;box-sizing:border-box;
+  padding:6px 8px;border:1px solid #ced0d4;border-radius:16px;font:inherit;margin:4px 0 8px}
+body>[role=dialog] [role=button]{display:block;margin:4px 0}
+[role=form] input[aria-label]{width:100%;box-sizing:border-box;border:1px solid #ced0d4;border-radius:6px;
+  padding:8px 10px;font:inherit;margin:10px 0}
+"""
+
+
+def category_tree(locale: str) -> list[dict]:
+    """The tree in the page's language: [{name, selectable, children|None}]."""
+    def name(text: str) -> str:
+        return CATEGORY_ES[text] if locale == "es" else text
+    return [{"name": name(parent), "selectable": selectable,
+             "children": None if children is None else [name(c) for c in children]}
+            for parent, selectable, children in CATEGORY_TREE]
+
+
+def category_leaves(locale: str) -> list[str]:
+    """Every selectable category name of a locale."""
+    names = []
+    for node in category_tree(locale):
+        if node["children"] is None or node["selectable"]:
+            names.append(node["name"])
+        names.extend(node["children"] or [])
+    return names
+
+
+def chip_rules(locale: str) -> dict:
+    def name(text: str) -> str:
+        return CATEGORY_ES[text] if locale == "es" else text
+    return {"rules": [[pattern, [name(c) for c in chips]] for pattern, chips in CHIP_RULES],
+            "fallback": [name(c) for c in CHIP_FALLBACK]}
+
+
+def meetup_names(locale: str, spelling: str) -> list[str]:
+    s = STRINGS_2026[locale]
+    return [s["public_meetup"], s["door_pickup"][spelling], s["door_dropoff"]]
+
+
+def canonical_condition(text: str, locale: str) -> str | None:
+    """A 2026 condition as sent, matched dash- and case-insensitively, in its canonical spelling."""
+    def key(value: str) -> str:
+        return " ".join(value.replace("\u2013", "-").replace("\u2014", "-").lower().split())
+    for canonical in STRINGS_2026[locale]["canonical_conditions"]:
+        if key(canonical) == key(text):
+            return canonical
+    return None
+
+
+def create_item_page_2026(*, page_id: str, options: dict, locale: str = "en",
+                          renamed_title: bool = False, slow_ms: int | None = None,
+                          draft=None, daily_limit: bool = False) -> str:
+    """The 2026 create-listing page: an empty form that create_item_2026.js fills.
+
+    draft: a state.Draft to reopen (title, price, photos); daily_limit: the form says so and
+    refuses to publish.
+    """
+    s = dict(STRINGS_2026[locale])
+    if renamed_title:
+        s["title"] = "Listing title"
+    form_id = random_id()
+    draft_json = None
+    if draft is not None:
+        draft_json = {
+            "title": draft.title, "price": draft.price,
+            "photos": [{"name": p.filename, "type": p.content_type,
+                        "data": base64.b64encode(p.data).decode("ascii")} for p in draft.photos],
+        }
+    config = {
+        "formId": form_id,
+        "pageId": page_id,
+        "locale": locale,
+        "strings": s,
+        "dialogs": DIALOG_STRINGS_2026,
+        "options": options,
+        "maxPhotos": MAX_PHOTOS,
+        "slowMs": slow_ms,
+        "dailyLimit": daily_limit,
+        "draft": draft_json,
+        "tree": category_tree(locale),
+        "chips": chip_rules(locale),
+        "cities": CITIES,
+        "stateAbbreviations": STATE_ABBREVIATIONS,
+        "meetup": meetup_names(locale, options["meetup_spelling"]),
+        "groups": GROUPS,
+        "publishUrl": "/marketplace/create/item/publish",
+        "draftUrl": "/marketplace/create/item/draft",
+        "boostUrl": "/marketplace/create/item/boost",
+        "sellingUrl": "/marketplace/you/selling",
+        "loginUrl": login_path("/marketplace/create/item"),
+    }
+    body = main(
+        f'<div id="{form_id}" class="{random_class()}" role="form" '
+        f'aria-label="{escape(options["form_label"])}"></div>'
+    ) + (
+        f"<script>window.__simCreateItem2026 = {_script_json(config)};</script>"
+        f"<script>{_create_item_2026_js()}</script>"
+    )
+    return document("Marketplace | Facebook", body, lang=locale, head=f"<style>{CSS_2026}</style>")
+
+
+@lru_cache(maxsize=1)
+def _create_item_2026_js() -> str:
+    return (Path(__file__).parent / "static" / "create_item_2026.js").read_text(encoding="utf-8")
+
+
+def _price_text(price: str) -> str:
+    return price if price.startswith("$") else f"${price}"
+
+
+def selling_page_2026(listings: list[dict], *, notice: str | None = None) -> str:
+    """The 2026 selling page: cards whose links carry no listing id, named "title, $price, place, Active"."""
+    cards = []
+    for x in sorted(listings, key=lambda x: x["id"], reverse=True):
+        name = f'{x["title"]}, {_price_text(x["price"])}, {x["location"]}, Active'
+        cards.append(
+            f'<div class="{random_class()}"><a href="/marketplace/you/selling#" class="{random_class()}" '
+            f'aria-label="{escape(name)}"><span class="{random_class()}">{escape(x["title"])}</span> '
+            f'<span class="{random_class()}">{escape(_price_text(x["price"]))}</span> '
+            f'<span class="{random_class()}">{escape(x["location"])}</span> '
+            f'<span class="{random_class()}">Active</span> '
+            f'<span class="{random_class()}">0 clicks on listing</span></a></div>'
+        )
+    content = "".join(cards) if cards else "<p>You haven't listed anything yet.</p>"
+    banner = f'<div class="{random_class()}"><p>{escape(notice)}</p></div>' if notice else ""
+    return document("Your listings | Facebook", main(
+        f'<h1>Your listings</h1>{banner}{content}'
+        '<p><a href="/marketplace/create/">Create new listing</a></p>'
+    ))
+
+
+def edit_page(listing: dict) -> str:
+    """/marketplace/edit/?listing_id=<id>: the listing, open for editing."""
+    def field(name: str, value: str, tag: str = "input") -> str:
+        label_id = random_id()
+        control = (f'<textarea aria-labelledby="{label_id}" class="{random_class()}">{escape(value)}</textarea>'
+                   if tag == "textarea" else
+                   f'<input type="text" aria-labelledby="{label_id}" class="{random_class()}" value="{escape(value)}">')
+        return (f'<label class="{random_class()}"><span id="{label_id}" class="{random_class()}">'
+                f'{escape(name)}</span>{control}</label>')
+    fields = (field("Title", listing["title"]) + field("Price", listing["price"])
+              + field("Description", listing["description"], "textarea"))
+    facts = "".join(f"<dt>{name}</dt><dd>{escape(value)}</dd>" for name, value in [
+        ("Category", listing["category"]), ("Condition", listing["condition"]),
+        ("Location", listing["location"]), ("Photos", str(listing["photos"]))])
+    return document("Edit listing | Marketplace | Facebook", main(
+        f'<h1>Edit listing</h1><div role="form" aria-label="Edit listing" class="{random_class()}">'
+        f'{fields}<dl>{facts}</dl>'
+        f'<a href="/marketplace/item/{listing["id"]}/" role="button" class="{random_class()}">Update</a></div>'
+        '<p><a href="/marketplace/you/selling">Your listings</a></p>'
+    ))
+
+
+def create_chooser_page() -> str:
+    """/marketplace/create/: what "Create new listing" on the selling page opens first."""
+    return document("Create new listing | Marketplace | Facebook", main(
+        '<h1>Create new listing</h1>'
+        '<p><a href="/marketplace/create/item">Item for sale</a></p>'
+        '<p><a href="/marketplace/create/vehicle">Vehicle for sale</a></p>'
+    ))
+
+
+def vehicle_page() -> str:
+    return document("Vehicle for sale | Marketplace | Facebook", main(
+        "<h1>Vehicle for sale</h1><p>Vehicle listings are not simulated.</p>"
+        '<p><a href="/marketplace/create/">Create new listing</a></p>'
+    ))

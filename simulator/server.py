@@ -20,7 +20,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from simulator import pages
 from simulator.multipart import MultipartError, parse_multipart
-from simulator.state import Fault, FaultError, State
+from simulator.state import (MAX_DRAFT_PHOTOS, Draft, Fault, FaultError, LayoutError, Photo,
+                             State, resolve_layout, solid_png)
 
 MAX_BODY_BYTES = 200 * 1024 * 1024
 COOKIE_MAX_AGE = 365 * 24 * 3600  # Facebook's c_user and xs last about a year
@@ -66,6 +67,64 @@ class Route:
 
 
 POLICY_WORDS = re.compile(r"\b(counterfeit|replica)\b", re.IGNORECASE)
+
+
+def record_classic(fields: dict) -> tuple[dict, str | None]:
+    """The classic form's listing as sent, and the first problem with it (None when fine)."""
+    record = {
+        "title": fields.get("title", "").strip(),
+        "price": fields.get("price", "").strip(),
+        "category": fields.get("category", ""),
+        "condition": normalise_dashes(fields.get("condition", "")),
+        "description": fields.get("description", ""),
+        "location": fields.get("location", ""),
+        "delivery": fields.get("delivery", ""),
+    }
+    error = None
+    if not record["title"]:
+        error = "Enter a title for your listing."
+    elif not valid_price(record["price"]):
+        error = "Enter a valid price."
+    return record, error
+
+
+def record_2026(fields: dict, multi: dict, locale: str) -> tuple[dict, str | None]:
+    """The 2026 form's listing as sent, and the first problem with it (None when fine)."""
+    condition = pages.canonical_condition(fields.get("condition", ""), locale)
+    meetup = multi.get("meetup", [])
+    groups = multi.get("groups", [])
+    record = {
+        "title": fields.get("title", "").strip(),
+        "price": fields.get("price", "").strip(),
+        "category": fields.get("category", ""),
+        "condition": condition or "",
+        "description": fields.get("description", ""),
+        "location": fields.get("location", "").strip(),
+        "delivery": "local_pickup",  # every meetup option is a hand-over in person
+        "meetup": meetup,
+        "hide_from_friends": fields.get("hide_from_friends") == "true",
+        "boosted": fields.get("boost") == "true",
+        "groups": groups,
+    }
+    known_meetup = set(pages.meetup_names(locale, "hyphen")) | set(pages.meetup_names(locale, "plain"))
+    error = None
+    if not record["title"]:
+        error = "Enter a title for your listing."
+    elif not valid_price(record["price"]):
+        error = "Enter a valid price."
+    elif record["category"] not in pages.category_leaves(locale):
+        error = "Choose a category."
+    elif condition is None:
+        error = "Choose a condition."
+    elif not record["location"]:
+        error = "Enter a location."
+    elif not meetup:
+        error = "Choose at least one meetup option."
+    elif any(m not in known_meetup for m in meetup):
+        error = "Unknown meetup option: " + ", ".join(m for m in meetup if m not in known_meetup)
+    elif any(g not in pages.GROUPS for g in groups):
+        error = "Unknown group: " + ", ".join(g for g in groups if g not in pages.GROUPS)
+    return record, error
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -221,16 +280,35 @@ class Handler(BaseHTTPRequestHandler):
         self.send_html(HTTPStatus.OK, pages.marketplace_page())
 
     def selling(self):
-        self.send_html(HTTPStatus.OK, pages.selling_page(self.state.listings(self.c_user)))
+        layout, _ = self.state.layout(self.c_user)
+        listings, notice = self.state.listings(self.c_user), self.state.notice(self.c_user)
+        if layout == "2026":
+            return self.send_html(HTTPStatus.OK, pages.selling_page_2026(listings, notice=notice))
+        self.send_html(HTTPStatus.OK, pages.selling_page(listings, notice=notice))
+
+    def create_chooser(self):
+        self.send_html(HTTPStatus.OK, pages.create_chooser_page())
+
+    def create_vehicle(self):
+        self.send_html(HTTPStatus.OK, pages.vehicle_page())
+
+    def edit(self):
+        raw = self.query.get("listing_id", [""])[0]
+        listing = self.state.listing(int(raw)) if raw.isdigit() and len(raw) < 19 else None
+        if listing is None or listing["c_user"] != self.c_user:
+            return self.send_html(HTTPStatus.NOT_FOUND, pages.not_found_page())
+        self.send_html(HTTPStatus.OK, pages.edit_page(listing))
 
     def item(self, listing_id):
-        listing = self.state.listing(int(listing_id))
+        listing = self.state.listing(int(listing_id)) if len(listing_id) < 19 else None
         if listing is None:
             return self.send_html(HTTPStatus.NOT_FOUND, pages.not_found_page())
         self.send_html(HTTPStatus.OK, pages.item_page(listing))
 
     # -- the create-listing page and its publish endpoint -----------------------------------
     def create_item(self):
+        layout, options = self.state.layout(self.c_user)
+        loads = self.state.count_load(self.c_user, time.monotonic())
         if self.fire("drop_connection", at="page"):
             return self.drop_connection()
         if self.fire("server_error"):
@@ -238,60 +316,91 @@ class Handler(BaseHTTPRequestHandler):
         if self.fire("session_expired"):
             return self.redirect(pages.login_path(self.path))
         if self.fire("checkpoint_captcha"):
-            return self.redirect("/checkpoint/?next=" + quote(self.path, safe="/"))
-        if self.fire("temporary_block"):
+            # The 2026 layout's checkpoint is a two-step-verification URL (with a captcha).
+            checkpoint = "/checkpoint/two_step_verification/" if layout == "2026" else "/checkpoint/"
+            return self.redirect(checkpoint + "?next=" + quote(self.path, safe="/"))
+        too_many = layout == "2026" and 0 < options["block_after_loads"] < loads
+        if self.fire("temporary_block", at="page") or too_many:
             return self.send_html(HTTPStatus.OK, pages.blocked_page())
+        daily_limit = self.fire("daily_limit", at="page") is not None
         slow = self.fire("slow_fields")
         renamed = self.fire("renamed_field")
         spanish = self.fire("locale_es")
         slow_ms = None
         if slow:
             slow_ms = slow.delay_ms if slow.delay_ms is not None else pages.DEFAULT_SLOW_FIELDS_MS
+        locale = "es" if spanish else "en"
+        page_id = self.state.open_page(c_user=self.c_user, layout=layout, options=options,
+                                       locale=locale, daily_limit=daily_limit)
+        if layout == "2026":
+            draft = self.state.draft(self.c_user) if options["draft"] else None
+            return self.send_html(HTTPStatus.OK, pages.create_item_page_2026(
+                page_id=page_id, options=options, locale=locale, renamed_title=renamed is not None,
+                slow_ms=slow_ms, draft=draft, daily_limit=daily_limit))
         self.send_html(HTTPStatus.OK, pages.create_item_page(
-            locale="es" if spanish else "en", renamed_title=renamed is not None, slow_ms=slow_ms))
+            locale=locale, renamed_title=renamed is not None, slow_ms=slow_ms, page_id=page_id,
+            daily_limit=daily_limit))
+
+    def _read_upload(self):
+        """A form the page posted: (fields name -> values, files), or None after answering 400."""
+        body = self.read_body()
+        content_type = self.headers.get("Content-Type", "")
+        try:
+            if content_type.startswith("multipart/"):
+                return parse_multipart(body, content_type)
+            return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True), []
+        except MultipartError as error:
+            self.send_json(HTTPStatus.BAD_REQUEST, {"error": f"Malformed upload: {error}"})
+            return None
+
+    def _refusal(self, title: str, text: str):
+        """A refusal the page shows in a dialog with "OK"; nothing is recorded."""
+        return self.send_json(HTTPStatus.FORBIDDEN, {
+            "error": text, "dialog": {"title": title, "text": text, "button": "OK"}})
 
     def publish(self):
         if not self.c_user:  # a fetch, not a navigation: the page itself goes to /login/
             return self.send_json(HTTPStatus.UNAUTHORIZED,
                                   {"error": "Your session has expired. Please log in again."})
-        body = self.read_body()
-        content_type = self.headers.get("Content-Type", "")
-        try:
-            if content_type.startswith("multipart/"):
-                multi, files = parse_multipart(body, content_type)
-                fields = {name: values[0] for name, values in multi.items()}
-            else:
-                fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"),
-                                                       keep_blank_values=True).items()}
-                files = []
-        except MultipartError as error:
-            return self.send_json(HTTPStatus.BAD_REQUEST, {"error": f"Malformed upload: {error}"})
+        upload = self._read_upload()
+        if upload is None:
+            return
+        multi, files = upload
+        fields = {name: values[0] for name, values in multi.items()}
         photos = [f for f in files if f.field == "photos"]
-        record = {
-            "title": fields.get("title", "").strip(),
-            "price": fields.get("price", "").strip(),
-            "category": fields.get("category", ""),
-            "condition": normalise_dashes(fields.get("condition", "")),
-            "description": fields.get("description", ""),
-            "location": fields.get("location", ""),
-            "delivery": fields.get("delivery", ""),
-        }
-        error = None
-        if not photos:
+        page = self.state.page(fields.get("page_id"), self.c_user)
+        if page is not None:
+            layout, options, locale = page.layout, page.options, page.locale
+        else:  # not from a page this account loaded: the account's layout, in English
+            (layout, options), locale = self.state.layout(self.c_user), "en"
+        if layout == "2026":
+            record, field_error = record_2026(fields, multi, locale)
+        else:
+            record, field_error = record_classic(fields)
+        if not photos:  # photos first, then the fields in the form's order
             error = "Add at least one photo."
         elif len(photos) > pages.MAX_PHOTOS:
             error = f"You can add up to {pages.MAX_PHOTOS} photos."
-        elif not record["title"]:
-            error = "Enter a title for your listing."
-        elif not valid_price(record["price"]):
-            error = "Enter a valid price."
+        else:
+            error = field_error
         if error:
             return self.send_json(HTTPStatus.BAD_REQUEST, {"error": error})
+        # Refusals: nothing is recorded.
+        if (page is not None and page.daily_limit) or self.fire("daily_limit", at="publish"):
+            return self._refusal(pages.DIALOG_STRINGS_2026["daily_limit_title"],
+                                 pages.DAILY_LIMIT_MESSAGE)
+        if self.fire("temporary_block", at="publish"):
+            return self._refusal(pages.BLOCKED_TITLE, pages.BLOCKED_TEXT)
         # Like Facebook, refuse what its Commerce Policies forbid: a fault, or words in the title.
         if self.fire("policy_rejection") or POLICY_WORDS.search(record["title"]):
             return self.send_json(HTTPStatus.FORBIDDEN, {"error": pages.POLICY_MESSAGE})
-        listing = self.state.add_listing(c_user=self.c_user, fields=record, photos=len(photos),
-                                         photo_bytes=sum(len(p.data) for p in photos))
+        if self.fire("duplicate_listing"):
+            self.state.set_notice(self.c_user, pages.DUPLICATE_MESSAGE)
+            return self.send_json(HTTPStatus.CONFLICT,
+                                  {"error": pages.DUPLICATE_MESSAGE, "duplicate": True})
+        listing = self.state.add_listing(c_user=self.c_user, fields=record,
+                                         photos=[p.data for p in photos], layout=layout, page=page,
+                                         clear_draft=layout == "2026" and options.get("draft", False))
         # From here on the listing exists, whatever the browser gets to see.
         if self.fire("drop_connection", at="publish"):
             return self.drop_connection()
@@ -299,10 +408,39 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(HTTPStatus.INTERNAL_SERVER_ERROR,
                                   {"error": pages.PUBLISH_FAILED_MESSAGE})
         forced_boost = self.fire("boost_offer") is not None
+        if layout == "2026":
+            return self.send_json(HTTPStatus.OK, {
+                "id": listing["id"], "boosted": listing["boosted"], "boost_offer": forced_boost})
         self.send_json(HTTPStatus.OK, {
             "id": listing["id"],
             "boost_offer": forced_boost or listing["id"] % 2 == 0,
         })
+
+    def save_draft(self):
+        """What the 2026 page posts whenever title, price or photos change."""
+        if not self.c_user:
+            return self.send_json(HTTPStatus.UNAUTHORIZED, {"error": "not logged in"})
+        upload = self._read_upload()
+        if upload is None:
+            return
+        multi, files = upload
+        photos = [Photo(f.filename, f.content_type, f.data) for f in files if f.field == "photos"]
+        draft = Draft(title=multi.get("title", [""])[0], price=multi.get("price", [""])[0],
+                      photos=photos[:MAX_DRAFT_PHOTOS])
+        self.state.save_draft(self.c_user, draft)
+        self.send_empty()
+
+    def boost(self):
+        """The post-publish Boost offer's "Boost": the listing becomes boosted (a paid ad)."""
+        if not self.c_user:
+            return self.send_json(HTTPStatus.UNAUTHORIZED, {"error": "not logged in"})
+        upload = self._read_upload()
+        if upload is None:
+            return
+        raw = upload[0].get("id", [""])[0]
+        if not (raw.isdigit() and len(raw) < 19 and self.state.set_boosted(int(raw), self.c_user)):
+            return self.send_json(HTTPStatus.NOT_FOUND, {"error": "no such listing"})
+        self.send_empty()
 
     # -- the control API --------------------------------------------------------------------
     def _json_body_or_400(self):
@@ -319,10 +457,22 @@ class Handler(BaseHTTPRequestHandler):
         body = self._json_body_or_400()
         if body is None:
             return
-        email = body.get("email") if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            body = {}
+        email = body.get("email")
         if email is not None and (not isinstance(email, str) or not email.strip()):
             return self.send_json(HTTPStatus.BAD_REQUEST, {"error": "email must be a non-empty string"})
+        layout = None
+        if "layout" in body or "options" in body:
+            if "layout" not in body:
+                return self.send_json(HTTPStatus.BAD_REQUEST, {"error": "options need a layout"})
+            try:
+                layout = resolve_layout(body["layout"], body.get("options"))
+            except LayoutError as error:
+                return self.send_json(HTTPStatus.BAD_REQUEST, {"error": str(error)})
         c_user, xs = self.state.issue_session(email)
+        if layout is not None:
+            self.state.set_layout(c_user, *layout)
         self.send_json(HTTPStatus.OK, {"c_user": c_user, "xs": xs})
 
     def sim_revoke(self):
@@ -335,6 +485,65 @@ class Handler(BaseHTTPRequestHandler):
         if not self.state.revoke_session(xs):
             return self.send_json(HTTPStatus.NOT_FOUND, {"error": "no session with this xs"})
         self.send_empty()
+
+    def _c_user_or_400(self, value) -> str | None:
+        if not isinstance(value, str) or not value:
+            self.send_json(HTTPStatus.BAD_REQUEST, {"error": "c_user must be a non-empty string"})
+            return None
+        return value
+
+    def sim_layout_get(self):
+        c_user = self._c_user_or_400(self.query.get("c_user", [None])[0])
+        if c_user is None:
+            return
+        layout, options = self.state.layout(c_user)
+        draft = self.state.draft(c_user)
+        self.send_json(HTTPStatus.OK, {"layout": layout, "options": options,
+                                       "draft": draft.as_json() if draft else None})
+
+    def sim_layout_set(self):
+        body = self._json_body_or_400()
+        if body is None:
+            return
+        if not isinstance(body, dict):
+            return self.send_json(HTTPStatus.BAD_REQUEST, {"error": "body must be a JSON object"})
+        unknown = sorted(set(body) - {"c_user", "layout", "options"})
+        if unknown:
+            return self.send_json(HTTPStatus.BAD_REQUEST, {"error": f"unknown keys: {', '.join(unknown)}"})
+        c_user = self._c_user_or_400(body.get("c_user"))
+        if c_user is None:
+            return
+        try:
+            self.state.set_layout(c_user, body.get("layout"), body.get("options"))
+        except LayoutError as error:
+            return self.send_json(HTTPStatus.BAD_REQUEST, {"error": str(error)})
+        self.send_empty()
+
+    def sim_drafts(self):
+        body = self._json_body_or_400()
+        if body is None:
+            return
+        if not isinstance(body, dict):
+            return self.send_json(HTTPStatus.BAD_REQUEST, {"error": "body must be a JSON object"})
+        unknown = sorted(set(body) - {"c_user", "title", "price", "photos"})
+        if unknown:
+            return self.send_json(HTTPStatus.BAD_REQUEST, {"error": f"unknown keys: {', '.join(unknown)}"})
+        c_user = self._c_user_or_400(body.get("c_user"))
+        if c_user is None:
+            return
+        title, price, count = body.get("title", ""), body.get("price", ""), body.get("photos", 0)
+        if not isinstance(title, str) or not isinstance(price, str):
+            return self.send_json(HTTPStatus.BAD_REQUEST, {"error": "title and price must be strings"})
+        if type(count) is not int or not 0 <= count <= MAX_DRAFT_PHOTOS:
+            return self.send_json(HTTPStatus.BAD_REQUEST, {
+                "error": f"photos must be an integer from 0 to {MAX_DRAFT_PHOTOS} (how many to generate)"})
+        photos = [Photo(f"draft-{i + 1}.png", "image/png", solid_png(i)) for i in range(count)]
+        self.state.save_draft(c_user, Draft(title=title, price=price, photos=photos))
+        self.send_empty()
+
+    def sim_timeline(self):
+        c_user = self.query.get("c_user", [None])[0]
+        self.send_json(HTTPStatus.OK, {"events": self.state.timeline(c_user)})
 
     def sim_listings(self):
         c_user = self.query.get("c_user", [None])[0]
@@ -369,12 +578,18 @@ class Handler(BaseHTTPRequestHandler):
 
 ROUTES = [
     Route("GET", r"/login/?", Handler.login_form),
+    Route("GET", r"/login\.php", Handler.login_form),
     Route("POST", r"/login/?", Handler.login_submit),
     Route("GET", r"/checkpoint/(.*)", Handler.checkpoint),
     Route("GET", r"/", Handler.home, login=True),
     Route("GET", r"/marketplace/?", Handler.marketplace, login=True),
     Route("GET", r"/marketplace/create/item/?", Handler.create_item, login=True),
     Route("POST", r"/marketplace/create/item/publish/?", Handler.publish),
+    Route("POST", r"/marketplace/create/item/draft/?", Handler.save_draft),
+    Route("POST", r"/marketplace/create/item/boost/?", Handler.boost),
+    Route("GET", r"/marketplace/create/?", Handler.create_chooser, login=True),
+    Route("GET", r"/marketplace/create/vehicle/?", Handler.create_vehicle, login=True),
+    Route("GET", r"/marketplace/edit/?", Handler.edit, login=True),
     Route("GET", r"/marketplace/you/selling/?", Handler.selling, login=True),
     Route("GET", r"/marketplace/item/(\d+)/?", Handler.item, login=True),
     Route("GET", r"/__sim__/health", Handler.sim_health),
@@ -386,6 +601,10 @@ ROUTES = [
     Route("DELETE", r"/__sim__/faults", Handler.sim_faults_clear),
     Route("DELETE", r"/__sim__/faults/(\d+)", Handler.sim_fault_delete),
     Route("POST", r"/__sim__/reset", Handler.sim_reset),
+    Route("GET", r"/__sim__/layout", Handler.sim_layout_get),
+    Route("POST", r"/__sim__/layout", Handler.sim_layout_set),
+    Route("POST", r"/__sim__/drafts", Handler.sim_drafts),
+    Route("GET", r"/__sim__/timeline", Handler.sim_timeline),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The simulator's in-memory state: issued sessions, published listings and active faults.
+"""The simulator's in-memory state: sessions, listings, faults, layouts, drafts and the timeline.
 
 One `State` is shared by every request thread, so each method takes the lock.
 """
@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import struct
 import threading
-from dataclasses import asdict, dataclass
+import zlib
+from collections import deque
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 DEFAULT_EMAIL = "user@example.com"
@@ -25,14 +28,117 @@ FAULT_NAMES = frozenset({
     "locale_es",
     "server_error",
     "boost_offer",
+    "daily_limit",
+    "duplicate_listing",
 })
 DROP_POINTS = ("page", "publish")
+# Faults that take `at` ("page" by default).
+FAULTS_WITH_AT = ("drop_connection", "temporary_block", "daily_limit")
+
+LAYOUTS = ("classic", "2026")
+MAX_DRAFT_PHOTOS = 10
+PAGE_MEMORY = 5000  # create-page loads remembered for their publish (oldest forgotten first)
+
+
+def _choice(*values):
+    def check(value):
+        # bool is an int in Python: True must not pass for 1.
+        if any(type(value) is type(v) and value == v for v in values):
+            return None
+        return "one of: " + ", ".join(repr(v) if not isinstance(v, str) else f'"{v}"' for v in values)
+    return check
+
+
+def _bool(value):
+    return None if type(value) is bool else "true or false"
+
+
+def _text(allow_empty: bool):
+    def check(value):
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            return "a string" if allow_empty else "a non-empty string"
+        return None
+    return check
+
+
+def _count(value):
+    return None if type(value) is int and value >= 0 else "a non-negative integer"
+
+
+# The "2026" layout's options: name -> (default, validator). README.md documents each one.
+OPTIONS_2026 = {
+    "form_label": ("marketplace", _text(False)),
+    "add_photos_first": (True, _bool),
+    "draft": (True, _bool),
+    "category_trigger": ("button", _choice("button", "combobox")),
+    "category_chips": (True, _bool),
+    "description": ("always", _choice("always", "more_details")),
+    "location_step": (2, _choice(1, 2)),
+    "location_role": ("combobox", _choice("combobox", "none")),
+    "prefill_location": ("Round Rock, Texas", _text(True)),
+    "city_state_suppresses": (True, _bool),
+    "meetup_spelling": ("hyphen", _choice("hyphen", "plain")),
+    "steps": (3, _choice(2, 3, 4)),
+    "boost_default_on": (True, _bool),
+    "final_button": ("Next", _choice("Next", "Publish")),
+    "aria_disabled": (False, _bool),
+    "leave_dialog": (True, _bool),
+    "after_publish": ("item", _choice("item", "selling", "edit", "review")),
+    "review_link": (True, _bool),
+    "block_after_loads": (120, _count),
+}
+
+
+class LayoutError(ValueError):
+    """A layout or option the control API refuses."""
+
+
+def resolve_layout(layout, options) -> tuple[str, dict]:
+    """Validate a layout name and its options; the options with every default filled in."""
+    if layout not in LAYOUTS:
+        raise LayoutError(f"layout must be one of: {', '.join(LAYOUTS)} (got {layout!r})")
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise LayoutError("options must be a JSON object")
+    if layout == "classic":
+        if options:
+            raise LayoutError(f"layout classic takes no options (got: {', '.join(sorted(options))})")
+        return layout, {}
+    unknown = sorted(set(options) - set(OPTIONS_2026))
+    if unknown:
+        raise LayoutError(f"unknown options for layout 2026: {', '.join(unknown)} "
+                          f"(known: {', '.join(OPTIONS_2026)})")
+    resolved = {}
+    for name, (default, check) in OPTIONS_2026.items():
+        value = options.get(name, default)
+        problem = check(value)
+        if problem:
+            raise LayoutError(f"option {name} must be {problem} (got {value!r})")
+        resolved[name] = value
+    return layout, resolved
+
+
+def solid_png(index: int, size: int = 12) -> bytes:
+    """A small solid-colour PNG, a different colour for each index (standard library only)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    digest = hashlib.sha256(f"draft photo {index}".encode()).digest()
+    rows = b"".join(b"\x00" + digest[:3] * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
 
 
 def user_id_for(email: str) -> str:
     """A Facebook-looking 15-digit numeric id, the same for the same email in every process."""
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
     return f"1000{int(digest[:12], 16) % 10**11:011d}"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 @dataclass
@@ -42,7 +148,7 @@ class Fault:
     times: int | None  # remaining firings; None fires until cleared
     c_user: str | None  # only requests of this account; None matches every account
     delay_ms: int | None
-    at: str | None  # drop_connection only: "page" or "publish"
+    at: str | None  # drop_connection, temporary_block, daily_limit: "page" or "publish"
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -50,6 +156,36 @@ class Fault:
 
 class FaultError(ValueError):
     """A fault definition the control API refuses."""
+
+
+@dataclass
+class Photo:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Draft:
+    title: str = ""
+    price: str = ""
+    photos: list[Photo] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"title": self.title, "price": self.price, "photos": len(self.photos),
+                "photo_digests": [hashlib.sha256(p.data).hexdigest() for p in self.photos]}
+
+
+@dataclass
+class PageLoad:
+    """One served create page: what it was served with, and its timeline event."""
+    page_id: str
+    c_user: str
+    layout: str
+    options: dict
+    locale: str
+    daily_limit: bool
+    event: dict
 
 
 class State:
@@ -60,6 +196,13 @@ class State:
         self._next_listing_id = 1
         self._faults: list[Fault] = []
         self._next_fault_id = 1
+        self._layouts: dict[str, tuple[str, dict]] = {}  # c_user -> (layout, resolved options)
+        self._drafts: dict[str, Draft] = {}
+        self._timeline: list[dict] = []
+        self._open_events: dict[str, dict] = {}  # c_user -> its open timeline event
+        self._pages: dict[str, PageLoad] = {}  # page_id -> PageLoad (insertion ordered)
+        self._loads: dict[str, deque] = {}  # c_user -> monotonic-ish times of create-page requests
+        self._notices: dict[str, str] = {}  # c_user -> a notice for the selling page
 
     # -- sessions ---------------------------------------------------------------------------
     def issue_session(self, email: str | None = None) -> tuple[str, str]:
@@ -82,29 +225,137 @@ class State:
         with self._lock:
             return c_user if self._sessions.get(xs) == c_user else None
 
-    # -- listings ---------------------------------------------------------------------------
-    def add_listing(self, *, c_user: str, fields: dict, photos: int, photo_bytes: int) -> dict:
+    # -- layouts ----------------------------------------------------------------------------
+    def set_layout(self, c_user: str, layout, options=None) -> None:
+        resolved = resolve_layout(layout, options)
         with self._lock:
-            listing = {
-                "id": self._next_listing_id,
-                "c_user": c_user,
-                **fields,
-                "photos": photos,
-                "photo_bytes": photo_bytes,
-                "created_at": datetime.now(timezone.utc).isoformat(),
-            }
+            self._layouts[c_user] = resolved
+
+    def layout(self, c_user: str | None) -> tuple[str, dict]:
+        """(layout, options with defaults filled in) of an account; classic when never set."""
+        with self._lock:
+            layout, options = self._layouts.get(c_user or "", ("classic", {}))
+            return layout, dict(options)
+
+    # -- drafts -----------------------------------------------------------------------------
+    def save_draft(self, c_user: str, draft: Draft | None) -> None:
+        """Keep (or, for None or an empty draft, forget) the account's unfinished listing."""
+        with self._lock:
+            if draft is None or not (draft.title or draft.price or draft.photos):
+                self._drafts.pop(c_user, None)
+            else:
+                self._drafts[c_user] = draft
+
+    def draft(self, c_user: str | None) -> Draft | None:
+        with self._lock:
+            return self._drafts.get(c_user or "")
+
+    # -- create-page loads: the timeline, the load rate, the pages' publish context -----------
+    def count_load(self, c_user: str, now: float, window: float = 3600.0) -> int:
+        """Count one create-page request; how many this account made in the last `window` s."""
+        with self._lock:
+            loads = self._loads.setdefault(c_user, deque())
+            loads.append(now)
+            while loads and loads[0] <= now - window:
+                loads.popleft()
+            return len(loads)
+
+    def open_page(self, *, c_user: str, layout: str, options: dict, locale: str,
+                  daily_limit: bool) -> str:
+        """A create page is being served: end the account's open event, start a new one."""
+        page_id = secrets.token_hex(12)
+        stamp = now_iso()
+        with self._lock:
+            previous = self._open_events.pop(c_user, None)
+            if previous is not None:
+                previous["ended_at"], previous["outcome"] = stamp, "abandoned"
+            event = {"c_user": c_user, "opened_at": stamp, "ended_at": None, "outcome": None}
+            self._timeline.append(event)
+            self._open_events[c_user] = event
+            self._pages[page_id] = PageLoad(page_id, c_user, layout, dict(options), locale,
+                                            daily_limit, event)
+            while len(self._pages) > PAGE_MEMORY:
+                self._pages.pop(next(iter(self._pages)))
+            # A new form clears the selling page's notice about the last attempt.
+            self._notices.pop(c_user, None)
+        return page_id
+
+    def page(self, page_id: str | None, c_user: str | None) -> PageLoad | None:
+        """The page load a publish comes from (only the same account's)."""
+        with self._lock:
+            page = self._pages.get(page_id or "")
+            return page if page is not None and page.c_user == c_user else None
+
+    def timeline(self, c_user: str | None = None) -> list[dict]:
+        with self._lock:
+            return [dict(e) for e in self._timeline if c_user is None or e["c_user"] == c_user]
+
+    # -- the selling page's notices ---------------------------------------------------------
+    def set_notice(self, c_user: str, notice: str | None) -> None:
+        with self._lock:
+            if notice is None:
+                self._notices.pop(c_user, None)
+            else:
+                self._notices[c_user] = notice
+
+    def notice(self, c_user: str | None) -> str | None:
+        with self._lock:
+            return self._notices.get(c_user or "")
+
+    # -- listings ---------------------------------------------------------------------------
+    def add_listing(self, *, c_user: str, fields: dict, photos, photo_bytes: int | None = None,
+                    layout: str = "classic", page: PageLoad | None = None,
+                    clear_draft: bool = False) -> dict:
+        """Record a published listing; `photos` is the list of uploaded photos' bytes.
+
+        (An int is accepted for `photos` with `photo_bytes`, as older callers passed them.)
+        Ends the publishing page's timeline event; `clear_draft` forgets the account's draft.
+        """
+        if isinstance(photos, int):
+            count, total, digests = photos, photo_bytes or 0, []
+        else:
+            count, total = len(photos), sum(len(p) for p in photos)
+            digests = [hashlib.sha256(p).hexdigest() for p in photos]
+        with self._lock:
+            listing = {"id": self._next_listing_id, "c_user": c_user, **fields}
+            # What the classic form does not send.
+            for key, default in (("meetup", []), ("hide_from_friends", False), ("boosted", False),
+                                 ("groups", [])):
+                listing.setdefault(key, default)
+            listing.update({
+                "photos": count,
+                "photo_bytes": total,
+                "photo_digests": digests,
+                "layout": layout,
+                "created_at": now_iso(),
+            })
             self._next_listing_id += 1
             self._listings.append(listing)
-            return dict(listing)
+            if page is not None and page.event["ended_at"] is None:
+                page.event["ended_at"], page.event["outcome"] = listing["created_at"], "published"
+                if self._open_events.get(c_user) is page.event:
+                    del self._open_events[c_user]
+            if clear_draft:
+                self._drafts.pop(c_user, None)
+            self._notices.pop(c_user, None)
+            return _copy_listing(listing)
+
+    def set_boosted(self, listing_id: int, c_user: str) -> bool:
+        with self._lock:
+            for listing in self._listings:
+                if listing["id"] == listing_id and listing["c_user"] == c_user:
+                    listing["boosted"] = True
+                    return True
+            return False
 
     def listings(self, c_user: str | None = None) -> list[dict]:
         """Every listing in publishing order, or only those of one account."""
         with self._lock:
-            return [dict(x) for x in self._listings if c_user is None or x["c_user"] == c_user]
+            return [_copy_listing(x) for x in self._listings if c_user is None or x["c_user"] == c_user]
 
     def listing(self, listing_id: int) -> dict | None:
         with self._lock:
-            return next((dict(x) for x in self._listings if x["id"] == listing_id), None)
+            return next((_copy_listing(x) for x in self._listings if x["id"] == listing_id), None)
 
     # -- faults -----------------------------------------------------------------------------
     def add_fault(self, spec: dict) -> Fault:
@@ -127,12 +378,12 @@ class State:
         if delay_ms is not None and (type(delay_ms) is not int or delay_ms < 0):
             raise FaultError("delay_ms must be a non-negative integer")
         at = spec.get("at")
-        if name == "drop_connection":
+        if name in FAULTS_WITH_AT:
             at = at or "page"
             if at not in DROP_POINTS:
                 raise FaultError(f"at must be one of: {', '.join(DROP_POINTS)}")
         elif at is not None:
-            raise FaultError("at applies to drop_connection only")
+            raise FaultError(f"at applies to {', '.join(FAULTS_WITH_AT)} only")
         with self._lock:
             fault = Fault(self._next_fault_id, name, times, c_user, delay_ms, at)
             self._next_fault_id += 1
@@ -175,8 +426,23 @@ class State:
 
     # -- everything -------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget listings (numbering restarts at 1) and faults; issued sessions stay valid."""
+        """Forget listings (numbering restarts at 1), faults, drafts, the timeline, load counts
+        and notices; every layout goes back to classic. Issued sessions stay valid."""
         with self._lock:
             self._listings.clear()
             self._next_listing_id = 1
             self._faults.clear()
+            self._layouts.clear()
+            self._drafts.clear()
+            self._timeline.clear()
+            self._open_events.clear()
+            self._pages.clear()
+            self._loads.clear()
+            self._notices.clear()
+
+
+def _copy_listing(listing: dict) -> dict:
+    copy = dict(listing)
+    for key in ("meetup", "groups", "photo_digests"):
+        copy[key] = list(copy[key])
+    return copy

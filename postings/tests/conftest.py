@@ -44,10 +44,11 @@ def simulator(simulator_process, settings):
 
 @pytest.fixture
 def make_account(simulator, operator):
-    """An account of `operator` with a session the simulator issued (its c_user in `.c_user`)."""
-    def make(email: str = "seller@example.com", owner=None) -> FacebookAccount:
+    """An account of `operator` with a session the simulator issued (its c_user in `.c_user`),
+    served the simulator's `layout` ("classic", or "2026" with `options`)."""
+    def make(email: str = "seller@example.com", owner=None, layout: str | None = None, options: dict | None = None) -> FacebookAccount:
         account = FacebookAccount.objects.create(owner=owner or operator, email=email)
-        pair = simulator.mint_session(email)
+        pair = simulator.mint_session(email, layout=layout, options=options)
         account_session_store(account=account, data={"cookies": facebook_cookies(pair), "origins": []})
         account.c_user = pair["c_user"]
         return account

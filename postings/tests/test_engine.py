@@ -77,26 +77,31 @@ def test_fields_that_render_late_are_waited_for(simulator, operator, make_accoun
     assert published_titles(simulator) == ["Oak table"]
 
 
-@pytest.mark.parametrize(
-    "fault, options, error_type, message, published",
-    [
-        ("session_expired", {}, "session_expired", "log in again", 0),
-        ("checkpoint_captcha", {}, "captcha", "CAPTCHA", 0),
-        ("temporary_block", {}, "rate_limit", "temporarily blocked", 0),
-        ("policy_rejection", {}, "policy_rejected", "Commerce Policies", 0),
-        ("renamed_field", {}, "layout_changed", "MARKETPLACE_SELECTORS_FILE", 0),
-        ("locale_es", {}, "layout_changed", "English", 0),
-        ("server_error", {}, "network_error", "after 3 attempts", 0),
-        ("drop_connection", {"at": "page"}, "network_error", "after 3 attempts", 0),
-        ("publish_never_confirms", {}, "unknown", "check Marketplace before retrying", 1),
-        ("drop_connection", {"at": "publish"}, "unknown", "check Marketplace before retrying", 1),
-    ],
-)
+FAULTS = [
+    ("session_expired", {}, "session_expired", "log in again", 0),
+    ("checkpoint_captcha", {}, "captcha", "CAPTCHA", 0),
+    ("temporary_block", {}, "rate_limit", "temporarily blocked", 0),
+    ("daily_limit", {}, "rate_limit", "capped for the day", 0),
+    ("policy_rejection", {}, "policy_rejected", "Commerce Policies", 0),
+    ("renamed_field", {}, "layout_changed", "MARKETPLACE_SELECTORS_FILE", 0),
+    ("locale_es", {}, "layout_changed", "English", 0),
+    ("server_error", {}, "network_error", "after 3 attempts", 0),
+    ("drop_connection", {"at": "page"}, "network_error", "after 3 attempts", 0),
+    ("publish_never_confirms", {}, "unknown", "check Marketplace before retrying", 1),
+    ("drop_connection", {"at": "publish"}, "unknown", "check Marketplace before retrying", 1),
+    # Shown only after the click that publishes: the listing is not published, the account stops.
+    ("temporary_block", {"at": "publish"}, "rate_limit", "not published", 0),
+    ("daily_limit", {"at": "publish"}, "rate_limit", "capped for the day", 0),
+]
+
+
+@pytest.mark.parametrize("layout", ["classic", "2026"])
+@pytest.mark.parametrize("fault, options, error_type, message, published", FAULTS)
 def test_each_fault_is_recorded_with_its_type_and_evidence(
-    simulator, operator, make_account, make_post, fault, options, error_type, message, published
+    simulator, operator, make_account, make_post, layout, fault, options, error_type, message, published
 ):
     simulator.fault(fault, **options)
-    post = make_post(make_account())
+    post = make_post(make_account(layout=layout))
 
     job = run(operator, [post])
 

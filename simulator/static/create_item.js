@@ -207,6 +207,7 @@
       el("h2", {}, t.delivery_method),
       checkbox(t.local_pickup, "pickup"),
       checkbox(t.shipping, "shipping"),
+      dailyLimitNote(),
       next));
   }
   function deliveryCodes() {
@@ -223,9 +224,25 @@
       [t.photos, String(state.photos.length)],
     ];
     const summary = el("dl", {}, ...rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
-    const publish = roleButton(t.publish, { "aria-label": t.publish, "aria-disabled": "false" });
+    // Under the daily limit Publish stays disabled: the note above it says why.
+    const publish = roleButton(t.publish, { "aria-label": t.publish,
+      "aria-disabled": cfg.dailyLimit ? "true" : "false" });
     onActivate(publish, () => doPublish(publish));
-    form.replaceChildren(el("div", {}, el("h2", {}, t.review), summary, publish));
+    form.replaceChildren(el("div", {}, el("h2", {}, t.review), summary, dailyLimitNote(), publish));
+  }
+  function dailyLimitNote() {
+    return cfg.dailyLimit ? el("div", {}, d.daily_limit) : "";
+  }
+  function showNotice(dialogSpec, publish) {
+    // A refusal Facebook explains in a dialog (a temporary block, the daily limit).
+    const ok = roleButton(dialogSpec.button);
+    const dialog = el("div", { role: "dialog", "aria-modal": "true", "aria-label": dialogSpec.title },
+      el("h2", {}, dialogSpec.title), el("p", {}, dialogSpec.text), ok);
+    ok.addEventListener("click", () => {
+      dialog.remove();
+      publish.setAttribute("aria-disabled", "false");
+    });
+    document.body.append(dialog);
   }
   function showAlert(message, before) {
     const alert = el("div", { role: "alert" }, message);
@@ -259,6 +276,7 @@
     publish.setAttribute("aria-disabled", "true");
     clearAlerts();
     const body = new FormData();
+    body.append("page_id", cfg.pageId);
     for (const [name, value] of Object.entries(state.fields)) body.append(name, value);
     body.append("delivery", deliveryCodes());
     for (const file of state.photos) body.append("photos", file, file.name);
@@ -285,6 +303,10 @@
     if (response.ok && typeof data.id === "number") {
       if (data.boost_offer) showBoost(data.id);
       else window.location.assign(cfg.sellingUrl);
+    } else if (data.duplicate) {
+      window.location.assign(cfg.sellingUrl);
+    } else if (data.dialog) {
+      showNotice(data.dialog, publish);
     } else if (response.status >= 500) {
       showPublishFailed(publish);
     } else {
@@ -318,13 +340,18 @@
     }
   });
 
+  function initDailyLimit() {
+    if (cfg.dailyLimit) byKey("next").before(dailyLimitNote());
+  }
   if (cfg.slowMs === null) {
+    initDailyLimit();
     initStep1();
   } else {
     form.setAttribute("aria-busy", "true");
     setTimeout(() => {
       form.append(byKey("template").content.cloneNode(true));
       form.removeAttribute("aria-busy");
+      initDailyLimit();
       initStep1();
     }, cfg.slowMs);
   }

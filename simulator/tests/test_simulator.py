@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
+from hashlib import sha256
 from http import HTTPStatus
 from pathlib import Path
 from struct import pack
@@ -24,6 +25,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
+from simulator.client import SimulatorClient
 from simulator.server import run_in_thread
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -34,7 +36,8 @@ CREATE = "/marketplace/create/item"
 SELLING = "/marketplace/you/selling"
 USED_GOOD = re.compile(r"^Used\s*[-\u2013\u2014]\s*Good$")  # dash-insensitive, as drivers must be
 LISTING_FIELDS = {"id", "c_user", "title", "price", "category", "condition", "description",
-                  "location", "delivery", "photos", "photo_bytes", "created_at"}
+                  "location", "delivery", "photos", "photo_bytes", "created_at", "photo_digests",
+                  "hide_from_friends", "meetup", "boosted", "layout", "groups"}
 
 
 def png(color: tuple[int, int, int], size: int = 8) -> bytes:
@@ -74,10 +77,29 @@ class Simulator:
             status, payload = error.code, error.read()
         return status, (json.loads(payload) if payload else None)
 
-    def session(self, email: str = "seller@example.com") -> dict:
-        status, body = self.call("POST", "/__sim__/sessions", {"email": email})
-        assert status == HTTPStatus.OK
+    def session(self, email: str = "seller@example.com", layout=None, options=None) -> dict:
+        body = {"email": email}
+        if layout is not None:
+            body["layout"] = layout
+        if options is not None:
+            body["options"] = options
+        status, body = self.call("POST", "/__sim__/sessions", body)
+        assert status == HTTPStatus.OK, body
         return body
+
+    def layout(self, c_user: str) -> dict:
+        status, body = self.call("GET", f"/__sim__/layout?c_user={c_user}")
+        assert status == HTTPStatus.OK, body
+        return body
+
+    def plant_draft(self, c_user: str, title: str, price: str, photos: int) -> None:
+        status, body = self.call("POST", "/__sim__/drafts",
+                                 {"c_user": c_user, "title": title, "price": price, "photos": photos})
+        assert status == HTTPStatus.NO_CONTENT, body
+
+    def timeline(self, c_user: str | None = None) -> list[dict]:
+        path = "/__sim__/timeline" + (f"?c_user={c_user}" if c_user else "")
+        return self.call("GET", path)[1]["events"]
 
     def fault(self, **spec) -> int:
         status, body = self.call("POST", "/__sim__/faults", spec)
@@ -125,13 +147,13 @@ def new_page(browser, sim):
     """new_page(email=...) -> a page whose context holds a minted session; None for anonymous."""
     contexts = []
 
-    def make(email: str | None = "seller@example.com"):
+    def make(email: str | None = "seller@example.com", layout=None, options=None):
         context = browser.new_context()
         context.set_default_timeout(5000)
         contexts.append(context)
         session = None
         if email is not None:
-            session = sim.session(email)
+            session = sim.session(email, layout, options)
             context.add_cookies([
                 {"name": "c_user", "value": session["c_user"], "url": sim.base_url},
                 {"name": "xs", "value": session["xs"], "url": sim.base_url, "httpOnly": True},
@@ -431,6 +453,8 @@ def test_full_create_flow_records_one_listing_and_lands_on_selling(sim, page):
         "category": "Furniture", "condition": "Used - Good", "description": "Seats six.",
         "location": "Austin, TX", "delivery": "local_pickup", "photos": 2,
         "photo_bytes": sum(len(p["buffer"]) for p in PHOTOS), "created_at": listing["created_at"],
+        "photo_digests": [sha256(p["buffer"]).hexdigest() for p in PHOTOS],
+        "hide_from_friends": False, "meetup": [], "boosted": False, "layout": "classic", "groups": [],
     }
     page.get_by_role("link", name="Oak dining table").click()
     expect(page.get_by_role("heading", name="Oak dining table", level=1)).to_be_visible()
@@ -602,3 +626,836 @@ def test_a_fault_scoped_to_one_account_spares_the_others(sim, new_page):
     alice.goto(sim.url(CREATE))
     expect(alice.get_by_role("heading", name="You're Temporarily Blocked")).to_be_visible()
     assert len(sim.faults()) == 1
+
+
+# == the "2026" layout ===========================================================================
+#
+# Driven like a driver: by role and accessible name only. Absences that a debounce could hide
+# (no chips, no suggestions) are asserted with Playwright's fake clock, never with sleeps.
+
+POLICY = "Your listing wasn't published because it doesn't follow our Commerce Policies."
+DAILY_LIMIT = ("You can't add a listing to Marketplace right now because you reached your daily "
+               "limit as a new Facebook account")
+DUPLICATE = "It looks like you created a duplicate listing."
+CONDITIONS_2026 = ["New", "Used \u2013 like new", "Used \u2013 good", "Used \u2013 fair"]
+BOOST_SWITCH = "Boost listing after publish"
+
+
+def digests(photos) -> list[str]:
+    return [sha256(p["buffer"]).hexdigest() for p in photos]
+
+
+def wait_for(condition, timeout: float = 10):
+    """Poll a server-side condition (a control-API read) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)  # spaces the polls; the wait is on the condition
+    return value
+
+
+def page_2026(new_page, email="seller@example.com", **options):
+    return new_page(email, layout="2026", options=options)
+
+
+def footer_button(form, name="Next"):
+    """The step's own button: the last one of that name (the photo carousel has a "Next" too)."""
+    return form.get_by_role("button", name=name, exact=True).last
+
+
+def add_photos(page, form, files=PHOTOS, label="Add photos"):
+    """Press "Add photos" and answer the file chooser it opens (the input is created on press)."""
+    with page.expect_file_chooser() as chooser:
+        form.get_by_role("button", name=label, exact=True).click()
+    chooser.value.set_files(files)
+
+
+def choose_condition(page, form, name="Used \u2013 good", label="Condition"):
+    form.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("listbox").get_by_role("option", name=name, exact=True).click()
+
+
+def quick_item(page, *, title="Oak dining table", price="120", chip="Furniture", add=True):
+    """Step 1 of the default 2026 form, the quick way: photos, title, price, a chip, condition."""
+    form = marketplace_form(page)
+    if add:
+        add_photos(page, form)
+    form.get_by_role("textbox", name="Title", exact=True).fill(title)
+    form.get_by_role("textbox", name="Price", exact=True).fill(price)
+    form.get_by_role("button", name=chip, exact=True).click()
+    expect(form.get_by_role("button", name="Category", exact=True)).to_contain_text(chip)
+    choose_condition(page, form)
+    return form
+
+
+def to_final_step(page, *, boost_off=True, steps=3):
+    """From a loaded default 2026 form to its last step (location prefilled), boost switched off."""
+    form = quick_item(page)
+    footer_button(form).click()
+    expect(form.get_by_role("heading", name="Delivery method")).to_be_visible()
+    if steps >= 3:
+        footer_button(form).click()
+        expect(form.get_by_role("heading", name="List in more places")).to_be_visible()
+    if boost_off:
+        form.get_by_role("switch", name=BOOST_SWITCH).click()
+        expect(form.get_by_role("switch", name=BOOST_SWITCH)).to_have_attribute("aria-checked", "false")
+    return form
+
+
+def leave_page(page):
+    dialog = page.get_by_role("dialog", name="Leave page?")
+    expect(dialog).to_contain_text("Changes you made may not be saved.")
+    dialog.get_by_role("button", name="Leave page", exact=True).click()
+
+
+FIELDS_2026 = {"title": "Lamp", "price": "10", "category": "Household", "condition": "Used \u2013 good",
+               "location": "Austin, Texas", "meetup": "Public meetup"}
+
+
+def publish_2026_directly(sim, session, fields=None, photos=1):
+    body, content_type = multipart(fields or FIELDS_2026,
+                                   [("photos", f"{i}.png", png((i, 0, 0))) for i in range(photos)])
+    return sim.call("POST", "/marketplace/create/item/publish", raw=body, headers={
+        "Cookie": f"c_user={session['c_user']}; xs={session['xs']}", "Content-Type": content_type})
+
+
+def get_as(sim, session, path):
+    request = urllib.request.Request(sim.url(path), headers={
+        "Cookie": f"c_user={session['c_user']}; xs={session['xs']}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
+
+
+# -- control API ---------------------------------------------------------------------------------
+
+def test_layout_api_validates_names_and_fills_every_default(sim):
+    session = sim.session("ann@example.com")
+    c_user = session["c_user"]
+    assert sim.layout(c_user) == {"layout": "classic", "options": {}, "draft": None}
+    status, body = sim.call("POST", "/__sim__/layout", {"c_user": c_user, "layout": "2027"})
+    assert status == 400 and "2027" in body["error"] and "classic, 2026" in body["error"]
+    status, body = sim.call("POST", "/__sim__/layout",
+                            {"c_user": c_user, "layout": "2026", "options": {"colour": "red"}})
+    assert status == 400 and "colour" in body["error"]
+    status, body = sim.call("POST", "/__sim__/layout",
+                            {"c_user": c_user, "layout": "2026", "options": {"steps": 7}})
+    assert status == 400 and "steps" in body["error"]
+    status, body = sim.call("POST", "/__sim__/layout",
+                            {"c_user": c_user, "layout": "2026", "options": {"draft": 1}})
+    assert status == 400 and "draft" in body["error"]
+    status, body = sim.call("POST", "/__sim__/layout",
+                            {"c_user": c_user, "layout": "classic", "options": {"steps": 2}})
+    assert status == 400 and "steps" in body["error"]
+    assert sim.call("POST", "/__sim__/sessions", {"email": "x@example.com", "layout": "nope"})[0] == 400
+    assert sim.call("POST", "/__sim__/layout", {"layout": "2026"})[0] == 400  # no c_user
+
+    assert sim.call("POST", "/__sim__/layout", {"c_user": c_user, "layout": "2026",
+                                                "options": {"steps": 2}})[0] == HTTPStatus.NO_CONTENT
+    assert sim.layout(c_user) == {"layout": "2026", "draft": None, "options": {
+        "form_label": "marketplace", "add_photos_first": True, "draft": True,
+        "category_trigger": "button", "category_chips": True, "description": "always",
+        "location_step": 2, "location_role": "combobox", "prefill_location": "Round Rock, Texas",
+        "city_state_suppresses": True, "meetup_spelling": "hyphen", "steps": 2,
+        "boost_default_on": True, "final_button": "Next", "aria_disabled": False,
+        "leave_dialog": True, "after_publish": "item", "review_link": True, "block_after_loads": 120,
+    }}
+    # A new session for the same email keeps the layout; one that names a layout sets it.
+    sim.session("ann@example.com")
+    assert sim.layout(c_user)["layout"] == "2026"
+    sim.session("ann@example.com", layout="2026", options={"final_button": "Publish"})
+    assert sim.layout(c_user)["options"]["final_button"] == "Publish"
+    assert sim.layout(c_user)["options"]["steps"] == 3  # options are replaced, not merged
+
+
+def test_drafts_are_planted_listed_and_reset_clears_drafts_timeline_and_layouts(sim, page):
+    c_user = page.session["c_user"]
+    assert sim.call("POST", "/__sim__/drafts", {"c_user": c_user, "photos": 11})[0] == 400
+    assert sim.call("POST", "/__sim__/drafts", {"c_user": c_user, "bogus": 1})[0] == 400
+    sim.plant_draft(c_user, "Old lamp", "5", 2)
+    draft = sim.layout(c_user)["draft"]
+    assert draft["title"] == "Old lamp" and draft["price"] == "5" and draft["photos"] == 2
+    assert len(set(draft["photo_digests"])) == 2  # two different colours
+    assert sim.call("POST", "/__sim__/layout", {"c_user": c_user, "layout": "2026"})[0] == 204
+    page.goto(sim.url(CREATE))
+    expect(marketplace_form(page)).to_be_visible()
+    assert len(sim.timeline()) == 1
+    assert sim.call("POST", "/__sim__/reset")[0] == HTTPStatus.NO_CONTENT
+    assert sim.layout(c_user) == {"layout": "classic", "options": {}, "draft": None}
+    assert sim.timeline() == []
+
+
+def test_new_fault_points_are_validated(sim):
+    assert sim.call("POST", "/__sim__/faults", {"name": "daily_limit", "at": "lunch"})[0] == 400
+    assert sim.call("POST", "/__sim__/faults", {"name": "policy_rejection", "at": "page"})[0] == 400
+    block = sim.fault(name="temporary_block")
+    limit = sim.fault(name="daily_limit", at="publish")
+    duplicate = sim.fault(name="duplicate_listing")
+    faults = {f["id"]: f for f in sim.faults()}
+    assert faults[block]["at"] == "page" and faults[limit]["at"] == "publish"
+    assert faults[duplicate]["at"] is None
+
+
+def test_publish_endpoint_validates_a_2026_publish(sim):
+    session = sim.session(layout="2026")
+    for missing, error in [("category", "Choose a category."), ("condition", "Choose a condition."),
+                           ("location", "Enter a location."),
+                           ("meetup", "Choose at least one meetup option.")]:
+        fields = {k: v for k, v in FIELDS_2026.items() if k != missing}
+        assert publish_2026_directly(sim, session, fields) == (400, {"error": error})
+    assert publish_2026_directly(sim, session, {**FIELDS_2026, "category": "Antiques & Collectibles"}) \
+        == (400, {"error": "Choose a category."})
+    assert publish_2026_directly(sim, session, photos=0) == (400, {"error": "Add at least one photo."})
+    assert publish_2026_directly(sim, session, photos=11) == (400, {"error": "You can add up to 10 photos."})
+    status, answer = publish_2026_directly(sim, session, photos=2)
+    assert (status, answer) == (200, {"id": 1, "boosted": False, "boost_offer": False})
+    [listing] = sim.listings()
+    assert listing["condition"] == "Used - Good" and listing["layout"] == "2026"
+    assert listing["meetup"] == ["Public meetup"] and listing["groups"] == []
+    assert listing["photo_digests"] == [sha256(png((i, 0, 0))).hexdigest() for i in range(2)]
+
+
+def test_block_after_loads_blocks_an_account_loading_the_form_too_often(sim):
+    session = sim.session(layout="2026", options={"block_after_loads": 2})
+    assert "role=\"form\"" in get_as(sim, session, CREATE)
+    assert "role=\"form\"" in get_as(sim, session, CREATE)
+    blocked = get_as(sim, session, CREATE)
+    assert "You're Temporarily Blocked" in blocked and 'role="form"' not in blocked
+    assert len(sim.timeline(session["c_user"])) == 2  # the blocked load served no form
+
+
+# -- the default 2026 flow --------------------------------------------------------------------------
+
+def test_2026_default_flow_records_exactly_what_was_sent(sim, new_page):
+    page = page_2026(new_page)
+    c_user = page.session["c_user"]
+    sim.plant_draft(c_user, "Old lamp", "5", 2)
+    draft_digests = sim.layout(c_user)["draft"]["photo_digests"]
+    page.goto(sim.url(CREATE))
+    form = marketplace_form(page)
+    expect(form.get_by_role("heading", name="Item for sale", level=1)).to_be_visible()
+    expect(form).to_have_attribute("aria-label", "marketplace")
+
+    # The stale draft reopens: title, price, its two photos in the carousel.
+    title = form.get_by_role("textbox", name="Title", exact=True)
+    price = form.get_by_role("textbox", name="Price", exact=True)
+    expect(title).to_have_value("Old lamp")
+    expect(price).to_have_value("5")
+    expect(form.get_by_role("button", name="Remove photo", exact=True)).to_have_count(2)
+    expect(form.get_by_role("button", name="Previous", exact=True)).to_have_count(1)
+    expect(form.get_by_role("button", name="Next", exact=True)).to_have_count(2)  # carousel + footer
+    assert form.get_by_role("button", name="Next", exact=True).last.get_attribute("aria-disabled") is None
+
+    # The file input exists only once "Add photos" is pressed; pressing it opens the chooser.
+    expect(form.locator('input[type="file"]')).to_have_count(0)
+    add_photos(page, form)
+    expect(form.locator('input[type="file"][accept="image/*,image/heif,image/heic"][multiple]')).to_have_count(1)
+    expect(form.get_by_text("Photos \u00b7 4 / 10")).to_be_visible()
+    form.get_by_role("button", name="Remove photo", exact=True).first.click()  # the first draft photo
+    expect(form.get_by_role("button", name="Remove photo", exact=True)).to_have_count(3)
+
+    title.fill("Oak dining table")
+    price.fill("120")
+    # A suggested chip sets the category without the picker...
+    form.get_by_role("button", name="Household", exact=True).click()
+    category = form.get_by_role("button", name="Category", exact=True)
+    expect(category).to_contain_text("Household")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    # ... and the picker: parents, their children with Back, search with a parent line.
+    category.click()
+    picker = page.get_by_role("dialog", name="Select a category")
+    rows = picker.get_by_role("button")
+    expect(rows).to_have_text(["Home & Garden", "Electronics", "Hobbies", "Clothing & Accessories",
+                               "Family", "Miscellaneous"])
+    expect(picker.get_by_role("option")).to_have_count(0)
+    expect(picker.get_by_role("button", name="Antiques & Collectibles")).to_have_count(0)
+    picker.get_by_role("button", name="Home & Garden", exact=True).click()
+    expect(picker.get_by_role("button", name="Furniture", exact=True)).to_be_visible()
+    picker.get_by_role("button", name="Back", exact=True).click()
+    expect(picker.get_by_role("button", name="Hobbies", exact=True)).to_be_visible()
+    picker.get_by_role("searchbox", name="Search").fill("furni")
+    expect(rows).to_have_count(1)
+    assert rows.first.evaluate("e => [e.tagName, e.innerText]") == ["DIV", "Furniture\nHome & Garden"]
+    rows.first.click()
+    expect(category).to_contain_text("Furniture")
+    expect(picker).to_have_count(0)
+
+    form.get_by_role("combobox", name="Condition", exact=True).click()
+    expect(page.get_by_role("listbox").get_by_role("option")).to_have_text(CONDITIONS_2026)
+    page.get_by_role("option", name="Used \u2013 good", exact=True).click()
+    form.get_by_role("textbox", name="Description", exact=True).fill("Seats six.")
+
+    footer_button(form).click()
+    expect(form.get_by_role("heading", name="Delivery method")).to_be_visible()
+    location = form.get_by_role("combobox", name="Location", exact=True)
+    expect(location).to_have_value("Round Rock, Texas")  # the account's own city, prefilled
+    location.fill("Austin")
+    suggestions = form.locator('ul[role="listbox"] > li[role="option"]')
+    expect(suggestions).to_have_text(["Austin, Texas", "Austin, Minnesota", "Austin, Arkansas",
+                                      "Austin, Indiana"])
+    form.get_by_role("option", name="Austin, Texas", exact=True).click()
+    expect(location).to_have_value("Austin, Texas")
+    expect(form.get_by_role("checkbox", name="Public meetup")).to_be_checked()
+    expect(form.get_by_role("checkbox", name="Door pick-up")).not_to_be_checked()
+    form.get_by_role("checkbox", name="Door drop-off").click()
+    hide = form.get_by_role("switch", name="Hide from friends", exact=True)
+    expect(hide).to_have_attribute("aria-checked", "false")
+    hide.click()
+    expect(hide).to_have_attribute("aria-checked", "true")
+
+    footer_button(form).click()
+    expect(form.get_by_role("heading", name="List in more places")).to_be_visible()
+    expect(form.get_by_role("checkbox")).to_have_text(["Austin Buy & Sell", "Round Rock Marketplace",
+                                                       "Texas Garage Sale"])
+    form.get_by_role("checkbox", name="Round Rock Marketplace").click()
+    boost = form.get_by_role("switch", name=BOOST_SWITCH, exact=True)
+    expect(boost).to_have_attribute("aria-checked", "true")  # on by default: a paid ad
+    boost.click()
+    expect(boost).to_have_attribute("aria-checked", "false")
+    final = form.get_by_role("button", name="Next", exact=True)
+    expect(final).to_have_count(1)
+    final.click()  # the last step's "Next" publishes
+    expect(page.get_by_role("dialog", name="Leave page?")).to_be_visible()
+    assert len(sim.listings()) == 1  # recorded before the page moves on
+    leave_page(page)
+    page.wait_for_url(sim.url("/marketplace/item/1/"))
+    expect(page.get_by_role("heading", name="Oak dining table", level=1)).to_be_visible()
+
+    [listing] = sim.listings()
+    assert listing == {
+        "id": 1, "c_user": c_user, "title": "Oak dining table", "price": "120",
+        "category": "Furniture", "condition": "Used - Good", "description": "Seats six.",
+        "location": "Austin, Texas", "delivery": "local_pickup",
+        "meetup": ["Public meetup", "Door drop-off"], "hide_from_friends": True, "boosted": False,
+        "groups": ["Round Rock Marketplace"], "photos": 3,
+        "photo_bytes": listing["photo_bytes"], "photo_digests": draft_digests[1:] + digests(PHOTOS),
+        "layout": "2026", "created_at": listing["created_at"],
+    }
+    assert sim.layout(c_user)["draft"] is None  # publishing cleared the draft
+    [event] = sim.timeline(c_user)
+    assert event["outcome"] == "published" and event["ended_at"] == listing["created_at"]
+
+
+def test_2026_draft_is_saved_as_typed_and_reopens_where_typing_appends(sim, new_page):
+    page = page_2026(new_page, add_photos_first=False)
+    c_user = page.session["c_user"]
+    page.goto(sim.url(CREATE))
+    form = marketplace_form(page)
+    form.locator('input[type="file"]').set_input_files(PHOTOS[:1])
+    form.get_by_role("textbox", name="Title", exact=True).fill("Sofa")
+    form.get_by_role("textbox", name="Price", exact=True).fill("40")
+    draft = wait_for(lambda: (d := sim.layout(c_user)["draft"]) and d["price"] == "40" and d)
+    assert draft == {"title": "Sofa", "price": "40", "photos": 1, "photo_digests": digests(PHOTOS[:1])}
+
+    page.goto(sim.url(CREATE))  # the next load reopens the draft
+    title = form.get_by_role("textbox", name="Title", exact=True)
+    expect(title).to_have_value("Sofa")
+    expect(form.get_by_role("button", name="Remove photo")).to_have_count(1)
+    title.press_sequentially("Chair")
+    assert title.input_value() != "Chair" and "Sofa" in title.input_value()  # typing appends
+    title.fill("Chair")
+    expect(title).to_have_value("Chair")
+    first, second = sim.timeline(c_user)
+    assert first["outcome"] == "abandoned" and first["ended_at"] == second["opened_at"]
+    assert second["outcome"] is None and second["ended_at"] is None
+
+
+def test_2026_carousel_next_opens_a_viewer_that_blocks_the_form(sim, new_page):
+    page = page_2026(new_page, add_photos_first=False, draft=False)
+    page.goto(sim.url(CREATE))
+    form = marketplace_form(page)
+    form.locator('input[type="file"]').set_input_files(PHOTOS)
+    nexts = form.get_by_role("button", name="Next")
+    expect(nexts).to_have_count(2)
+    nexts.first.click()  # what a loose "Next" locator clicks: the carousel's arrow
+    viewer = page.get_by_role("dialog", name="Photo viewer")
+    expect(viewer).to_have_attribute("aria-modal", "true")
+    title = form.get_by_role("textbox", name="Title", exact=True)
+    box = title.bounding_box()
+    covered = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('[role=dialog]') !== null",
+                            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    assert covered
+    form.get_by_role("button", name="Remove photo").first.click(force=True)  # lands on the viewer
+    expect(form.get_by_role("button", name="Remove photo")).to_have_count(2)
+    expect(form.get_by_role("heading", name="Item for sale")).to_be_visible()
+    viewer.get_by_role("button", name="Close").click()
+    expect(viewer).to_have_count(0)
+    title.fill("Works again")
+    expect(title).to_have_value("Works again")
+
+
+def test_2026_incomplete_step_answers_with_an_alert_not_aria_disabled(sim, new_page):
+    page = page_2026(new_page, draft=False)
+    page.goto(sim.url(CREATE))
+    form = marketplace_form(page)
+    next_button = footer_button(form)
+    assert next_button.get_attribute("aria-disabled") is None
+    next_button.click()
+    expect(form.get_by_role("alert")).to_have_text("Please complete the required fields")
+    expect(form.get_by_role("heading", name="Item for sale")).to_be_visible()
+    assert next_button.get_attribute("aria-disabled") is None
+
+
+def test_2026_city_state_text_suppresses_every_suggestion(sim, new_page):
+    page = page_2026(new_page, location_step=1, prefill_location="", draft=False)
+    page.clock.install()
+    page.goto(sim.url(CREATE))
+    form = marketplace_form(page)
+    location = form.get_by_role("combobox", name="Location", exact=True)
+    expect(location).to_have_value("")
+    location.press_sequentially("Austin, TX")
+    page.clock.run_for(2000)
+    expect(form.get_by_role("option")).to_have_count(0)
+    location.fill("Atlantis")  # an unknown place: nothing either
+    page.clock.run_for(2000)
+    expect(form.get_by_role("option")).to_have_count(0)
+    location.fill("Springfield")
+    page.clock.run_for(600)
+    expect(form.get_by_role("option")).to_have_count(5)
+
+
+def test_2026_city_state_suggests_when_not_suppressed(sim, new_page):
+    page = page_2026(new_page, location_step=1, prefill_location="", city_state_suppresses=False,
+                     draft=False)
+    page.goto(sim.url(CREATE))
+    form = marketplace_form(page)
+    form.get_by_role("combobox", name="Location", exact=True).fill("Austin, TX")
+    expect(form.get_by_role("option").first).to_have_text("Austin, Texas")
+
+
+def test_2026_typed_location_counts_only_once_a_suggestion_is_clicked(sim, new_page):
+    page = page_2026(new_page, draft=False, steps=2, leave_dialog=False, prefill_location="")
+    page.goto(sim.url(CREATE))
+    form = quick_item(page)
+    footer_button(form).click()
+    location = form.get_by_role("combobox", name="Location", exact=True)
+    location.fill("Seattle")
+    expect(form.get_by_role("option", name="Seattle, Washington")).to_be_visible()
+    footer_button(form).click()
+    expect(form.get_by_role("alert")).to_have_text("Please complete the required fields")
+    assert sim.listings() == []
+    expect(form.get_by_role("option")).to_have_count(0)  # the click outside closed the list
+    location.fill("Seattle")
+    form.get_by_role("option", name="Seattle, Washington").click()
+    form.get_by_role("switch", name=BOOST_SWITCH).click()
+    footer_button(form).click()
+    page.wait_for_url(sim.url("/marketplace/item/1/"))
+    assert sim.listings()[0]["location"] == "Seattle, Washington"
+
+
+def test_2026_beforeunload_guards_an_unfinished_form(sim, new_page):
+    page = page_2026(new_page, draft=False)
+    page.goto(sim.url(CREATE))
+    marketplace_form(page).get_by_role("textbox", name="Title", exact=True).fill("Half done")
+    seen = []
+    page.on("dialog", lambda dialog: (seen.append(dialog.type), dialog.accept()))
+    page.goto(sim.url("/marketplace/"))
+    assert seen == ["beforeunload"]
+
+
+def test_2026_class_names_and_ids_differ_between_two_loads(sim, new_page):
+    page = page_2026(new_page, add_photos_first=False)
+
+    def markup_tokens():
+        page.goto(sim.url(CREATE))
+        expect(marketplace_form(page).get_by_role("textbox", name="Title")).to_be_visible()
+        return set(page.eval_on_selector_all(
+            "[class], [id]", "els => els.flatMap(e => [...e.classList, e.id]).filter(Boolean)"))
+
+    first, second = markup_tokens(), markup_tokens()
+    assert len(first) > 20
+    assert first.isdisjoint(second)
+
+
+def test_2026_a_session_revoked_before_publish_sends_the_page_to_login(sim, new_page):
+    page = page_2026(new_page, draft=False, steps=2)
+    page.goto(sim.url(CREATE))
+    form = to_final_step(page, steps=2)
+    sim.call("POST", "/__sim__/sessions/revoke", {"xs": page.session["xs"]})
+    footer_button(form).click()
+    page.wait_for_url(re.compile(r"/login/\?next="))
+    assert sim.listings() == []
+
+
+def test_client_speaks_the_new_control_api(sim):
+    client = SimulatorClient(sim.base_url)
+    pair = client.mint_session("carol@example.com", layout="2026", options={"steps": 2})
+    assert client.layout(pair["c_user"])["options"]["steps"] == 2
+    client.set_layout(pair["c_user"], "2026", {"final_button": "Publish"})
+    assert client.layout(pair["c_user"])["options"]["final_button"] == "Publish"
+    client.plant_draft(pair["c_user"], "Old", "3", 1)
+    assert client.layout(pair["c_user"])["draft"]["photos"] == 1
+    assert client.timeline() == [] and client.timeline(pair["c_user"]) == []
+    client.set_layout(pair["c_user"], "classic")
+    assert client.layout(pair["c_user"])["layout"] == "classic"
+    assert client.mint_session("carol@example.com")["c_user"] == pair["c_user"]
+    assert client.listings(pair["c_user"]) == []
+
+
+# -- each knob's alternative -----------------------------------------------------------------------
+
+def test_2026_alternative_knobs_all_at_once(sim, new_page):
+    page = page_2026(new_page, form_label="MARKETPLACE", add_photos_first=False, draft=False,
+                     category_trigger="combobox", category_chips=False, description="more_details",
+                     location_step=1, location_role="none", prefill_location="",
+                     meetup_spelling="plain", steps=2, boost_default_on=False,
+                     final_button="Publish", aria_disabled=True, leave_dialog=False,
+                     after_publish="selling")
+    c_user = page.session["c_user"]
+    sim.plant_draft(c_user, "Ignored draft", "1", 1)
+    page.clock.install()
+    page.goto(sim.url(CREATE))
+    form = page.get_by_role("form", name="MARKETPLACE", exact=True)
+    title = form.get_by_role("textbox", name="Title", exact=True)
+    expect(title).to_have_value("")  # draft off: the planted draft is not reopened
+    expect(form.locator('input[type="file"][accept="image/*,image/heif,image/heic"][multiple]')).to_have_count(1)
+    next_button = footer_button(form)
+    expect(next_button).to_have_attribute("aria-disabled", "true")
+    next_button.click(force=True)  # disabled: nothing, not even an alert
+    expect(form.get_by_role("alert")).to_have_count(0)
+
+    form.locator('input[type="file"]').set_input_files(PHOTOS[:1])
+    title.fill("Oak dining table")
+    page.clock.run_for(1000)
+    expect(form.get_by_role("button", name="Furniture")).to_have_count(0)  # no chips
+    form.get_by_role("textbox", name="Price", exact=True).fill("120")
+    form.get_by_role("combobox", name="Category", exact=True).click()
+    page.get_by_role("dialog", name="Select a category").get_by_role("button", name="Miscellaneous").click()
+    expect(form.get_by_role("combobox", name="Category")).to_contain_text("Miscellaneous")
+    choose_condition(page, form, "Used \u2013 fair")
+    expect(form.get_by_role("textbox", name="Description")).to_have_count(0)
+    more = form.get_by_role("button", name=re.compile(r"^More details"))
+    expect(more).to_have_accessible_name("More details Attract more interest by including more details.")
+    more.click()
+    form.get_by_role("textbox", name="Description", exact=True).fill("Solid oak.")
+
+    expect(form.get_by_role("combobox", name="Location")).to_have_count(0)
+    location = form.get_by_role("textbox", name="Location", exact=True)  # no role: a textbox
+    assert location.get_attribute("aria-label") == "Location"
+    expect(next_button).to_have_attribute("aria-disabled", "true")
+    location.fill("Portland")
+    page.clock.run_for(600)
+    form.get_by_role("option", name="Portland, Maine", exact=True).click()
+    expect(next_button).to_have_attribute("aria-disabled", "false")
+    next_button.click()
+
+    expect(form.get_by_role("heading", name="Delivery method")).to_be_visible()
+    expect(form.get_by_role("checkbox")).to_have_text(["Public meetup", "Door pickup", "Door drop-off"])
+    public = form.get_by_role("checkbox", name="Public meetup")
+    public.click()  # the last checked option: refused
+    expect(public).to_be_checked()
+    boost = form.get_by_role("switch", name=BOOST_SWITCH)
+    expect(boost).to_have_attribute("aria-checked", "false")
+    expect(form.get_by_role("button", name="Next")).to_have_count(0)
+    publish = form.get_by_role("button", name="Publish", exact=True)
+    expect(publish).to_have_attribute("aria-disabled", "false")
+    publish.click()
+    page.wait_for_url(sim.url(SELLING))  # no "Leave page?" dialog
+    card = page.get_by_role("link", name="Oak dining table, $120, Portland, Maine, Active", exact=True)
+    expect(card).to_have_attribute("href", "/marketplace/you/selling#")
+    expect(page.get_by_role("link", name="Oak dining table", exact=True)).to_have_count(0)
+    [listing] = sim.listings()
+    assert (listing["category"], listing["condition"], listing["description"]) == \
+        ("Miscellaneous", "Used - Fair", "Solid oak.")
+    assert listing["meetup"] == ["Public meetup"] and listing["boosted"] is False
+    assert listing["groups"] == [] and listing["location"] == "Portland, Maine"
+    assert sim.layout(c_user)["draft"]["title"] == "Ignored draft"  # draft off: left alone
+
+
+def test_2026_boost_left_on_asks_for_payment_and_four_steps_end_on_the_edit_page(sim, new_page):
+    page = page_2026(new_page, steps=4, after_publish="edit", draft=False)
+    page.goto(sim.url(CREATE))
+    form = quick_item(page)
+    footer_button(form).click()
+    expect(form.get_by_role("heading", name="Delivery method")).to_be_visible()
+    expect(form.get_by_role("switch", name=BOOST_SWITCH)).to_have_count(0)  # only on the last step
+    footer_button(form).click()
+    expect(form.get_by_role("heading", name="Offers")).to_be_visible()
+    expect(form.get_by_role("switch", name="Accept offers")).to_have_attribute("aria-checked", "true")
+    footer_button(form).click()
+    expect(form.get_by_role("heading", name="List in more places")).to_be_visible()
+    footer_button(form).click()  # Boost left on
+    payment = page.get_by_role("dialog", name="Add payment method")
+    expect(payment).to_be_visible()
+    assert sim.listings()[0]["boosted"] is True
+    payment.get_by_role("button", name="Close").click()
+    leave_page(page)
+    page.wait_for_url(re.compile(r"/marketplace/edit/\?listing_id=1$"))
+    expect(page.get_by_role("heading", name="Edit listing")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Title")).to_have_value("Oak dining table")
+
+
+def test_2026_stay_on_page_keeps_the_form_and_publishes_nothing_more(sim, new_page):
+    page = page_2026(new_page, draft=False, steps=2)
+    page.goto(sim.url(CREATE))
+    form = to_final_step(page, steps=2)
+    footer_button(form).click()
+    dialog = page.get_by_role("dialog", name="Leave page?")
+    dialog.get_by_role("button", name="Stay on page", exact=True).click()
+    expect(dialog).to_have_count(0)
+    expect(form.get_by_role("heading", name="Delivery method")).to_be_visible()
+    assert len(sim.listings()) == 1 and page.url == sim.url(CREATE)
+    footer_button(form).click()  # asks again, records nothing more
+    leave_page(page)
+    page.wait_for_url(sim.url("/marketplace/item/1/"))
+    assert len(sim.listings()) == 1
+
+
+@pytest.mark.parametrize("link", [True, False])
+def test_2026_in_review_stays_on_the_page(sim, new_page, link):
+    page = page_2026(new_page, after_publish="review", review_link=link, leave_dialog=False,
+                     draft=False, steps=2)
+    page.goto(sim.url(CREATE))
+    footer_button(to_final_step(page, steps=2)).click()
+    expect(page.get_by_role("heading", name="Your listing is in review")).to_be_visible()
+    expect(page.get_by_role("form")).to_have_count(0)
+    assert page.url == sim.url(CREATE) and len(sim.listings()) == 1
+    view = page.get_by_role("link", name="View listing")
+    if link:
+        expect(view).to_have_attribute("href", "/marketplace/item/1/")
+    else:
+        expect(view).to_have_count(0)
+
+
+def test_2026_selling_page_opens_the_create_chooser(sim, new_page):
+    page = page_2026(new_page)
+    page.goto(sim.url(SELLING))
+    page.get_by_role("link", name="Create new listing").click()
+    expect(page.get_by_role("heading", name="Create new listing")).to_be_visible()
+    page.get_by_role("link", name="Item for sale").click()
+    expect(marketplace_form(page)).to_be_visible()
+
+
+# -- failure signals in 2026 -----------------------------------------------------------------------
+
+def test_2026_temporary_block_on_page_load(sim, new_page):
+    page = page_2026(new_page)
+    sim.fault(name="temporary_block", at="page")
+    page.goto(sim.url(CREATE))
+    expect(page.get_by_role("heading", name="You're Temporarily Blocked")).to_be_visible()
+    expect(page.get_by_text("You can't use this feature right now")).to_be_visible()
+    expect(page.get_by_role("form")).to_have_count(0)
+
+
+def test_2026_temporary_block_after_publish_records_nothing(sim, new_page):
+    page = page_2026(new_page, draft=False, steps=2)
+    sim.fault(name="temporary_block", at="publish")
+    page.goto(sim.url(CREATE))
+    footer_button(to_final_step(page, steps=2)).click()
+    dialog = page.get_by_role("dialog", name="You're Temporarily Blocked")
+    expect(dialog).to_contain_text("We limit how often you can post")
+    dialog.get_by_role("button", name="OK", exact=True).click()
+    expect(dialog).to_have_count(0)
+    assert sim.listings() == [] and page.url == sim.url(CREATE)
+
+
+def test_2026_daily_limit_on_page_load_refuses_the_final_button(sim, new_page):
+    page = page_2026(new_page, draft=False, steps=2, leave_dialog=False)
+    sim.fault(name="daily_limit", at="page")
+    page.goto(sim.url(CREATE))
+    form = marketplace_form(page)
+    expect(form.get_by_text(DAILY_LIMIT)).to_be_visible()
+    form = to_final_step(page, steps=2)
+    expect(form.get_by_text(DAILY_LIMIT)).to_be_visible()
+    publishes = []
+    page.on("request", lambda r: r.url.endswith("/publish") and publishes.append(r.url))
+    footer_button(form).click()  # refused by the page itself
+    # One task later a publish would have been sent (the click's handler runs synchronously).
+    page.evaluate("() => new Promise(resolve => setTimeout(resolve, 0))")
+    assert publishes == []
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(form.get_by_role("heading", name="Delivery method")).to_be_visible()
+    assert sim.listings() == [] and page.url == sim.url(CREATE)
+
+
+def test_2026_daily_limit_on_page_load_disables_with_aria_disabled(sim, new_page):
+    page = page_2026(new_page, draft=False, steps=2, aria_disabled=True)
+    sim.fault(name="daily_limit")
+    page.goto(sim.url(CREATE))
+    form = to_final_step(page, steps=2)
+    expect(footer_button(form)).to_have_attribute("aria-disabled", "true")
+    expect(form.get_by_text(DAILY_LIMIT)).to_be_visible()
+
+
+def test_2026_daily_limit_after_publish_records_nothing(sim, new_page):
+    page = page_2026(new_page, draft=False, steps=2)
+    sim.fault(name="daily_limit", at="publish")
+    page.goto(sim.url(CREATE))
+    footer_button(to_final_step(page, steps=2)).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(DAILY_LIMIT)
+    assert sim.listings() == []
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog).to_have_count(0)
+
+
+def test_2026_duplicate_listing_lands_on_the_selling_page_unrecorded(sim, new_page):
+    page = page_2026(new_page, draft=False, steps=2)
+    assert publish_2026_directly(sim, page.session)[0] == HTTPStatus.OK
+    sim.fault(name="duplicate_listing")
+    page.goto(sim.url(CREATE))
+    footer_button(to_final_step(page, steps=2)).click()
+    page.wait_for_url(sim.url(SELLING))
+    expect(page.get_by_text(DUPLICATE)).to_be_visible()
+    assert [x["title"] for x in sim.listings()] == ["Lamp"]
+    card = page.get_by_role("link", name="Lamp, $10, Austin, Texas, Active", exact=True)
+    expect(card).to_be_visible()
+    assert not re.search(r"\d", card.get_attribute("href"))
+
+
+def test_2026_policy_rejection_alerts_and_records_nothing(sim, new_page):
+    page = page_2026(new_page, draft=False, steps=2)
+    sim.fault(name="policy_rejection")
+    page.goto(sim.url(CREATE))
+    form = to_final_step(page, steps=2)
+    footer_button(form).click()
+    expect(form.get_by_role("alert")).to_have_text(POLICY)
+    assert sim.listings() == [] and page.url == sim.url(CREATE)
+
+
+@pytest.mark.parametrize("fault", [{"name": "publish_never_confirms"},
+                                   {"name": "drop_connection", "at": "publish"}])
+def test_2026_unconfirmed_publish_records_and_stays_with_a_dialog(sim, new_page, fault):
+    page = page_2026(new_page, draft=False, steps=2)
+    sim.fault(**fault)
+    page.goto(sim.url(CREATE))
+    form = to_final_step(page, steps=2)
+    footer_button(form).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Something went wrong")
+    assert len(sim.listings()) == 1
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
+    expect(form.get_by_role("heading", name="Delivery method")).to_be_visible()
+    assert page.url == sim.url(CREATE)
+
+
+def test_2026_boost_offer_after_publish_not_now(sim, new_page):
+    page = page_2026(new_page, draft=False, steps=2)
+    sim.fault(name="boost_offer")
+    page.goto(sim.url(CREATE))
+    footer_button(to_final_step(page, steps=2)).click()
+    page.get_by_role("dialog", name="Boost listing").get_by_role("button", name="Not now").click()
+    leave_page(page)
+    page.wait_for_url(sim.url("/marketplace/item/1/"))
+    assert sim.listings()[0]["boosted"] is False
+
+
+@pytest.mark.parametrize("fault, check", [
+    ("session_expired", lambda page, sim: page.url == sim.url("/login/?next=/marketplace/create/item")),
+    ("checkpoint_captcha", lambda page, sim: page.url.startswith(
+        sim.url("/checkpoint/two_step_verification/?next="))),
+    ("server_error", lambda page, sim: page.get_by_text("Sorry, something went wrong.").is_visible()),
+])
+def test_2026_page_faults(sim, new_page, fault, check):
+    page = page_2026(new_page)
+    sim.fault(name=fault)
+    response = page.goto(sim.url(CREATE))
+    assert check(page, sim)
+    if fault == "checkpoint_captcha":
+        expect(page.get_by_text("Please confirm you're a human")).to_be_visible()
+        expect(page.get_by_title("captcha")).to_have_count(1)
+    if fault == "server_error":
+        assert response.status == HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+def test_2026_drop_connection_on_the_page(sim, new_page):
+    page = page_2026(new_page)
+    sim.fault(name="drop_connection")
+    with pytest.raises(PlaywrightError, match="ERR_EMPTY_RESPONSE"):
+        page.goto(sim.url(CREATE))
+
+
+def test_2026_slow_fields_and_renamed_title(sim, new_page):
+    page = page_2026(new_page, draft=False)
+    sim.fault(name="slow_fields", delay_ms=600)
+    sim.fault(name="renamed_field")
+    page.goto(sim.url(CREATE))
+    form = marketplace_form(page)
+    expect(form).to_have_count(1)
+    assert form.get_by_role("textbox").count() == 0
+    expect(form.get_by_role("textbox", name="Listing title", exact=True)).to_be_visible()
+    expect(form.get_by_role("textbox", name="Title", exact=True)).to_have_count(0)
+
+
+def test_2026_locale_es_publishes_in_spanish(sim, new_page):
+    page = page_2026(new_page, draft=False)
+    sim.fault(name="locale_es")
+    page.goto(sim.url(CREATE))
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    form = marketplace_form(page)
+    expect(form.get_by_role("heading", name="Artículo en venta")).to_be_visible()
+    add_photos(page, form, label="Agregar fotos")
+    form.get_by_role("textbox", name="Título", exact=True).fill("Mesa de roble")
+    form.get_by_role("textbox", name="Precio", exact=True).fill("90")
+    form.get_by_role("button", name="Muebles", exact=True).click()
+    choose_condition(page, form, "Usado \u2013 buen estado", label="Estado")
+    footer_button(form, "Siguiente").click()
+    expect(form.get_by_role("heading", name="Método de entrega")).to_be_visible()
+    expect(form.get_by_role("combobox", name="Ubicación")).to_have_value("Round Rock, Texas")
+    expect(form.get_by_role("checkbox", name="Encuentro en un lugar público")).to_be_checked()
+    footer_button(form, "Siguiente").click()
+    expect(form.get_by_role("heading", name="Publicar en más lugares")).to_be_visible()
+    form.get_by_role("switch", name="Promocionar la publicación después de publicarla").click()
+    footer_button(form, "Siguiente").click()
+    page.get_by_role("dialog", name="¿Salir de la página?").get_by_role(
+        "button", name="Salir de la página").click()
+    page.wait_for_url(sim.url("/marketplace/item/1/"))
+    [listing] = sim.listings()
+    assert (listing["category"], listing["condition"], listing["meetup"]) == \
+        ("Muebles", "Usado - Buen estado", ["Encuentro en un lugar público"])
+
+
+def test_timeline_records_every_create_page_load(sim, new_page):
+    alice = page_2026(new_page, "alice@example.com", draft=False, steps=2)
+    bob = new_page("bob@example.com")
+    alice.goto(sim.url(CREATE))
+    bob.goto(sim.url(CREATE))
+    alice.goto(sim.url(CREATE))
+    footer_button(to_final_step(alice, steps=2)).click()
+    leave_page(alice)
+    alice.wait_for_url(sim.url("/marketplace/item/1/"))
+    events = sim.timeline()
+    assert [(e["c_user"], e["outcome"]) for e in events] == [
+        (alice.session["c_user"], "abandoned"), (bob.session["c_user"], None),
+        (alice.session["c_user"], "published")]
+    assert events[0]["ended_at"] == events[2]["opened_at"] and events[1]["ended_at"] is None
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", e["opened_at"]) for e in events)
+    assert sim.timeline(bob.session["c_user"]) == [events[1]]
+
+
+# -- the new faults in the classic layout ----------------------------------------------------------
+
+def test_classic_temporary_block_after_publish_shows_a_dialog(sim, page):
+    sim.fault(name="temporary_block", at="publish")
+    page.goto(sim.url(CREATE))
+    fill_and_publish(page)
+    dialog = page.get_by_role("dialog", name="You're Temporarily Blocked")
+    expect(dialog).to_contain_text("We limit how often you can post")
+    dialog.get_by_role("button", name="OK").click()
+    assert sim.listings() == []
+
+
+def test_classic_daily_limit_on_page_keeps_publish_disabled_and_at_publish_refuses(sim, page):
+    sim.fault(name="daily_limit", times=1)
+    page.goto(sim.url(CREATE))
+    form = marketplace_form(page)
+    expect(form.get_by_text(DAILY_LIMIT)).to_be_visible()
+    fill_item(page)
+    to_review(page)
+    expect(form.get_by_role("button", name="Publish")).to_be_disabled()
+    expect(form.get_by_text(DAILY_LIMIT)).to_be_visible()
+
+    sim.fault(name="daily_limit", at="publish")
+    page.goto(sim.url(CREATE))
+    fill_and_publish(page)
+    expect(page.get_by_role("dialog")).to_contain_text(DAILY_LIMIT)
+    assert sim.listings() == []
+
+
+def test_classic_duplicate_listing_shows_on_the_selling_page(sim, page):
+    sim.fault(name="duplicate_listing")
+    page.goto(sim.url(CREATE))
+    fill_and_publish(page)
+    page.wait_for_url(sim.url(SELLING))
+    expect(page.get_by_text(DUPLICATE)).to_be_visible()
+    assert sim.listings() == []

@@ -1,0 +1,190 @@
+"""The engine on every variant of Marketplace's form that facebook.md describes.
+
+The simulator's "2026" layout serves, by default, the hardest variant of each item at once (the
+file input created by "Add photos", a photo carousel with its own "Next", a stale draft, Category
+as a button opening a searchable picker of grouped `role=button` rows, Location on the second step,
+prefilled, and silent for "City, ST", no `aria-disabled`, a Boost switch that is on, a last step
+whose "Next" publishes, a "Leave page?" dialog, the item page at the end); each test here switches
+one item to another variant. The driver has no setting for any of them: it reads the page.
+"""
+import hashlib
+
+import pytest
+
+from postings import services, worker
+from postings.models import ErrorLog, MarketplacePost, PostingJob
+from postings.tests.conftest import published_titles
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(operator, posts, **kwargs) -> PostingJob:
+    job, _ = services.posting_job_create(owner=operator, post_ids=[p.pk for p in posts], **kwargs)
+    return worker.run_job(job_id=job.job_id)
+
+
+def digests(post: MarketplacePost) -> list[str]:
+    """The sha256 of each of the listing's photos, in the listing's order."""
+    return [hashlib.sha256(image.image.read()).hexdigest() for image in post.images.order_by("position")]
+
+
+def published_once(simulator, post: MarketplacePost) -> dict:
+    listings = simulator.listings()
+    assert [listing["title"] for listing in listings] == [post.title], "published none, or more than once"
+    return listings[0]
+
+
+@pytest.mark.parametrize("options, url_of", [
+    ({}, "item"),
+    ({"after_publish": "selling"}, "selling"),
+    ({"after_publish": "edit"}, "item"),
+    ({"after_publish": "review"}, "item"),
+    ({"after_publish": "review", "review_link": False}, "selling"),
+    ({"category_trigger": "combobox", "category_chips": False}, "item"),
+    ({"description": "more_details"}, "item"),
+    ({"location_step": 1, "location_role": "none", "prefill_location": ""}, "item"),
+    ({"city_state_suppresses": False}, "item"),
+    ({"meetup_spelling": "plain", "steps": 2}, "item"),
+    ({"steps": 4, "boost_default_on": False}, "item"),
+    ({"final_button": "Publish", "leave_dialog": False}, "item"),
+    ({"aria_disabled": True, "add_photos_first": False, "draft": False}, "item"),
+    ({"form_label": "Marketplace"}, "item"),
+])
+def test_every_variant_of_the_form_publishes_the_listing_once_as_given(
+    simulator, operator, make_account, make_post, options, url_of
+):
+    account = make_account(layout="2026", options=options)
+    post = make_post(account, "Oak dining table", photos=3, location="Austin, TX", delivery=["Public meetup", "Door pickup"])
+
+    job = run(operator, [post])
+
+    post.refresh_from_db()
+    assert (job.status, post.status, job.completed_posts) == ("completed", "posted", 1), post.error_message
+    listing = published_once(simulator, post)
+    assert listing["photo_digests"] == digests(post)  # the listing's photos, in order, nothing else
+    assert (listing["price"], listing["category"], listing["condition"]) == ("120", "Furniture", "Used - Good")
+    assert listing["location"] == "Austin, Texas"  # the city typed alone, the suggestion in Texas picked
+    assert listing["description"] == "Solid oak."
+    assert listing["meetup"] == ["Public meetup", "Door pick-up" if options.get("meetup_spelling") != "plain" else "Door pickup"]
+    assert (listing["boosted"], listing["hide_from_friends"]) == (False, False)
+    expected = f"/marketplace/item/{listing['id']}/" if url_of == "item" else "/marketplace/you/selling"
+    assert post.listing_url == simulator.base_url + expected
+    assert not ErrorLog.objects.exists()
+
+
+def test_a_stale_draft_is_replaced_by_exactly_the_listing_title_price_and_photos(simulator, operator, make_account, make_post):
+    account = make_account(layout="2026")
+    simulator.plant_draft(account.c_user, title="Old bike", price="5", photos=2)
+    post = make_post(account, "Oak table", photos=2)
+
+    run(operator, [post])
+
+    listing = published_once(simulator, post)
+    assert (listing["title"], listing["price"]) == ("Oak table", "120")
+    assert listing["photo_digests"] == digests(post)
+    assert simulator.layout(account.c_user)["draft"] is None  # the publish cleared it
+
+
+def test_a_prefilled_location_that_is_the_listing_place_is_kept(simulator, operator, make_account, make_post):
+    post = make_post(make_account(layout="2026"), location="Round Rock, TX")
+
+    run(operator, [post])
+
+    assert published_once(simulator, post)["location"] == "Round Rock, Texas"
+
+
+def test_hide_from_friends_and_meetup_options_are_applied_on_the_delivery_step(simulator, operator, make_account, make_post):
+    post = make_post(make_account(layout="2026"), delivery=["Door drop-off"], hide_from_friends=True)
+
+    run(operator, [post])
+
+    listing = published_once(simulator, post)
+    assert (listing["meetup"], listing["hide_from_friends"]) == (["Door drop-off"], True)
+
+
+def test_hiding_from_friends_on_a_form_without_the_switch_is_refused_before_publishing(
+    simulator, operator, make_account, make_post
+):
+    post = make_post(make_account(layout="classic"), hide_from_friends=True)
+
+    run(operator, [post])
+
+    post.refresh_from_db()
+    log = ErrorLog.objects.get()
+    assert (post.status, log.error_type) == ("failed", "layout_changed")
+    assert "Hide from friends" in log.error_message
+    assert simulator.listings() == []
+
+
+@pytest.mark.parametrize("layout", ["classic", "2026"])
+def test_a_category_marketplace_does_not_offer_is_a_validation_error_listing_what_was_offered(
+    simulator, operator, make_account, make_post, layout
+):
+    post = make_post(make_account(layout=layout), category="Antiques & Collectibles")
+
+    run(operator, [post])
+
+    log = ErrorLog.objects.get()
+    assert log.error_type == "validation_error"
+    assert "Category 'Antiques & Collectibles' is not one Marketplace offers" in log.error_message
+    assert ("Home & Garden" if layout == "2026" else "Furniture") in log.error_message
+    assert simulator.listings() == []
+
+
+def test_a_category_under_a_parent_is_found_through_the_picker_search(simulator, operator, make_account, make_post):
+    post = make_post(make_account(layout="2026", options={"category_chips": False}), "Gaming laptop", category="Computers")
+
+    run(operator, [post])
+
+    assert published_once(simulator, post)["category"] == "Computers"
+
+
+@pytest.mark.parametrize("fault", ["publish_never_confirms", "drop_connection"])
+def test_a_publishing_next_that_is_not_confirmed_is_never_retried(simulator, operator, make_account, make_post, fault):
+    simulator.fault(fault, times=1, **({"at": "publish"} if fault == "drop_connection" else {}))
+    post = make_post(make_account(layout="2026", options={"final_button": "Next"}))
+
+    run(operator, [post])
+
+    post.refresh_from_db()
+    log = ErrorLog.objects.get()
+    assert (post.status, log.error_type) == ("failed", "unknown")
+    assert "check Marketplace before retrying" in log.error_message
+    published_once(simulator, post)  # recorded once; the fault is gone, nothing published again
+
+
+def test_a_block_shown_after_the_publishing_click_stops_the_account(simulator, operator, make_account, make_post):
+    blocked, other = make_account("blocked@example.com", layout="2026"), make_account("other@example.com", layout="2026")
+    simulator.fault("temporary_block", at="publish", c_user=blocked.c_user)
+    posts = [make_post(blocked, "First"), make_post(blocked, "Second"), make_post(other, "Third")]
+
+    job = run(operator, posts)
+
+    assert (job.completed_posts, job.failed_posts) == (1, 2)
+    assert published_titles(simulator) == ["Third"]
+    first, second = ErrorLog.objects.order_by("id")
+    assert (first.error_type, second.error_type) == ("rate_limit", "rate_limit")
+    assert "not published" in first.error_message
+    assert second.error_message.startswith("Skipped: account blocked@example.com stopped earlier")
+    assert [t["outcome"] for t in simulator.timeline(blocked.c_user)] != []
+    assert len(simulator.timeline(blocked.c_user)) == 1  # the second listing opened no page
+
+
+def test_a_duplicate_listing_notice_after_publishing_is_a_policy_rejection(simulator, operator, make_account, make_post):
+    simulator.fault("duplicate_listing")
+    post = make_post(make_account(layout="2026"))
+
+    run(operator, [post])
+
+    log = ErrorLog.objects.get()
+    assert log.error_type == "policy_rejected"
+    assert "duplicate listing" in log.error_message
+
+
+def test_slow_fields_are_waited_for_on_the_2026_form(simulator, operator, make_account, make_post):
+    simulator.fault("slow_fields", delay_ms=1500)
+    post = make_post(make_account(layout="2026"))
+
+    run(operator, [post])
+
+    published_once(simulator, post)
