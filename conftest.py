@@ -13,8 +13,14 @@ import urllib.request
 import pytest
 from django.contrib.auth import get_user_model
 from PIL import Image
+from playwright.sync_api import expect
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
+
+
+# Playwright's assertions wait 5 s by default: too short for a real page on a busy 2-core machine.
+# Waits for a post to be published give their own, longer timeout.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(autouse=True)

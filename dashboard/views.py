@@ -11,9 +11,9 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from accounts.selectors import accounts_for, accounts_health
 from dashboard.forms import ErrorFilterForm
-from postings.models import MarketplacePost, PostingJob
-from postings.selectors import error_logs_for, job_for, jobs_for, posts_for, reap_stale
-from postings.serializers import ErrorLogSerializer, JobSerializer
+from postings.models import MarketplacePost, PostingJob, default_delivery
+from postings.selectors import error_logs_for, job_for, jobs_for, posts_for, previews_for, reap_stale
+from postings.serializers import ErrorLogSerializer, JobSerializer, PreviewSerializer
 
 # What Marketplace offers today (the driver refuses anything else as validation_error); a
 # suggestion list only: the category field stays free text, as the API's is.
@@ -67,6 +67,8 @@ def _listing_form(request, post):
         "accounts": accounts_for(user=request.user),
         "conditions": MarketplacePost.Condition.values,
         "categories": MARKETPLACE_CATEGORIES,
+        "delivery_options": MarketplacePost.Delivery.values,
+        "chosen_delivery": post.delivery if post else default_delivery(),
     })
 
 
@@ -99,11 +101,18 @@ def jobs(request):
 @operator_page
 def job_detail(request, job_id):
     job = job_for(user=request.user, job_id=job_id)
+    posts = job.posts.select_related("account").order_by("pk")
+    # A dry run's last step with each post (the latest, should a post have been previewed twice).
+    urls = PreviewSerializer()  # the API's own screenshot and snapshot URLs
+    previews = {
+        preview.post_id: {"screenshot": urls.get_screenshot(preview), "page_snapshot": urls.get_page_snapshot(preview)}
+        for preview in (previews_for(job=job) if job.dry_run else [])
+    }
     return render(request, "dashboard/job.html", {
         "section": "jobs",
         "job": job,
         "state": JobSerializer(job).data,
-        "posts": job.posts.select_related("account").prefetch_related("images").order_by("pk"),
+        "rows": [{"post": post, "preview": previews.get(post.pk)} for post in posts],
     })
 
 
@@ -115,7 +124,10 @@ def errors(request):
     page = Paginator(logs, ERROR_LOGS_PER_PAGE).get_page(request.GET.get("page"))
     urls = ErrorLogSerializer()  # the API's own screenshot and page URLs, one source of truth
     rows = [
-        {"log": log, "screenshot": urls.get_screenshot(log), "page_html": urls.get_page_html(log)}
+        {
+            "log": log, "screenshot": urls.get_screenshot(log), "page_html": urls.get_page_html(log),
+            "page_snapshot": urls.get_page_snapshot(log), "trace": urls.get_trace(log),
+        }
         for log in page.object_list
     ]
     return render(request, "dashboard/errors.html", {

@@ -64,6 +64,7 @@ class AccountBrowser:
         if trace:
             self.context.tracing.start(screenshots=True, snapshots=True)
         self._page: Page | None = None
+        self.hints: dict = {}  # what this account's form has shown, for ListingForm
 
     def page(self) -> Page:
         """The account's tab: kept from one successful post to the next, fresh after a failure."""
@@ -73,7 +74,7 @@ class AccountBrowser:
         return self._page
 
     def form(self) -> ListingForm:
-        return ListingForm(self.page(), self.target)
+        return ListingForm(self.page(), self.target, self.hints)
 
     def discard_page(self) -> None:
         """Close the tab (after a failure: Chromium's error page is no place to start again)."""

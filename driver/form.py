@@ -119,8 +119,11 @@ class Previewed:
 
 
 class ListingForm:
-    def __init__(self, page: Page, target: Target):
+    def __init__(self, page: Page, target: Target, hints: dict | None = None):
         self.page = page
+        # What this account's Marketplace has shown before (kept by its AccountBrowser): an order
+        # to try things in, never a way to skip one.
+        self.hints = hints if hints is not None else {}
         self.target = target
         self.s = target.selectors
         self.timeout_ms = target.timeout_ms
@@ -128,6 +131,7 @@ class ListingForm:
         self.may_be_live = False
         self.form = page.get_by_role("form", name=re.compile(f"^\\s*{re.escape(self.s['form'])}\\s*$", re.IGNORECASE))
         self._done: set[str] = set()
+        self._shown: dict = {}
         self._clicks = 0
 
     # --- what an operator does -------------------------------------------------------------
@@ -168,7 +172,7 @@ class ListingForm:
             ) from exc
         if found["kind"] != "form":
             self._raise_blocker(found)
-        self._refuse_other_languages()
+        self._refuse_other_languages(found.get("lang", ""))
 
     # --- one step ------------------------------------------------------------------------------
 
@@ -182,14 +186,19 @@ class ListingForm:
             self._choose("condition", listing.condition)
             if listing.description:
                 self._description(listing.description)
-        if "location" not in self._done and self._present(self._location_box()):
+        shown = self._evaluate(signals.STEP_CONTROLS, [self.s]) or {}
+        self._shown = shown
+        if "location" not in self._done and (shown.get("location") or self._present(self._location_box())):
             self._location(listing.location)
-        self._meetup(listing.delivery)
-        self._switch("hide_from_friends", listing.hide_from_friends)
+        if shown.get("meetup", True):
+            self._meetup(listing.delivery)
+        if shown.get("hide_from_friends", True):
+            self._switch("hide_from_friends", listing.hide_from_friends)
 
     def _ready_to_publish(self, listing: Listing) -> None:
         """Before any click that can publish: Boost off, and nothing asked for left undone."""
-        self._switch("boost_switch", False)
+        if self._shown.get("boost_switch", True):
+            self._switch("boost_switch", False)
         if listing.hide_from_friends and "hide_from_friends" not in self._done:
             raise errors.LayoutChanged(
                 "The listing is to be hidden from friends, but the form shows no "
@@ -212,11 +221,10 @@ class ListingForm:
         handle = button.element_handle(timeout=self.timeout_ms)
         self._clicks += 1
         mark = str(self._clicks)
-        handle.evaluate("(el, mark) => el.setAttribute('data-poster-click', mark)", mark)
-        if handle.get_attribute("aria-disabled") is not None:
+        state = handle.evaluate(signals.PREPARE_CLICK, [normalise(self.s["form"]), mark])
+        if state["disabled"] is not None:
             self._wait_enabled(mark)
-        before = self.page.evaluate(signals.STEP_SIGNATURE, [self.s])
-        alerts = [" ".join(t.split())[:300] for t in self.page.get_by_role("alert").all_inner_texts()]
+        before, alerts = state["signature"], state["alerts"]
         if can_publish:
             self.may_be_live = True
         try:
@@ -316,8 +324,7 @@ class ListingForm:
             "Wait before posting with it again: posting into a block deepens it"
         )
 
-    def _refuse_other_languages(self) -> None:
-        lang = (self._evaluate(signals.SIGNALS, [self.s]) or {}).get("lang", "")
+    def _refuse_other_languages(self, lang: str) -> None:
         if lang and not lang.lower().startswith("en"):
             raise errors.UnsupportedLanguage(
                 f"Facebook shows this account in '{lang}'. The poster reads the English interface: "
@@ -511,6 +518,8 @@ class ListingForm:
             return
         city = location.split(",")[0].strip()
         attempts = [city, location] if city != location.strip() else [location]
+        if self.hints.get("location_typed") == "whole":
+            attempts.reverse()  # this account's form suggested the right place only for the whole text
         for typed in attempts:
             self._act("location", lambda: box.fill(typed, timeout=self.timeout_ms))
             suggestions = self.page.get_by_role("listbox").get_by_role("option")
@@ -525,6 +534,7 @@ class ListingForm:
             if choice is not None:
                 suggestions.nth(choice).click(timeout=self.timeout_ms)
                 self._done.add("location")
+                self.hints["location_typed"] = "whole" if typed == location and typed != city else "city"
                 return
         raise errors.InvalidListing(f"Marketplace suggested no place for the location '{location}'")
 

@@ -21,6 +21,8 @@ const nameOf = (el) => {
   if (label) return norm(label);
   const ids = (el.getAttribute("aria-labelledby") || "").split(/\s+/).filter(Boolean);
   if (ids.length) return norm(ids.map((id) => (document.getElementById(id) || {}).textContent || "").join(" "));
+  const wrapping = el.closest("label") || (el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`));
+  if (wrapping && wrapping !== el && ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName)) return norm(wrapping.innerText);
   return norm(el.innerText || el.textContent);
 };
 const has = (text, needles) => needles.map(norm).find((needle) => text.includes(needle));
@@ -68,7 +70,7 @@ OPEN = _script(r"""
   if (stop) return stop;
   const form = formOf(norm(s.form));
   if (form && [...form.querySelectorAll("input, textarea")].some((el) => el.type !== "file" && shown(el))) {
-    return {kind: "form"};
+    return {kind: "form", lang: document.documentElement.lang || ""};
   }
   return false;
 """)
@@ -114,10 +116,16 @@ const signature = (form) => form ? [...form.querySelectorAll(
 )].filter(shown).map((el) => el.tagName + ":" + nameOf(el)).join("|") : "";
 """
 
-STEP_SIGNATURE = _script(_SIGNATURE + r"""
-  const [s] = args;
-  return signature(formOf(norm(s.form)));
-""")
+# Before a click on Next or Publish, in one round trip: mark the button (see OUTCOME), and read
+# whether it carries aria-disabled, the step's signature and the alerts already shown.
+PREPARE_CLICK = r"""(button, [formLabel, mark]) => {""" + _LIB + _SIGNATURE + r"""
+  button.setAttribute("data-poster-click", mark);
+  return {
+    disabled: button.getAttribute("aria-disabled"),
+    signature: signature(formOf(formLabel)),
+    alerts: [...document.querySelectorAll('[role="alert"]')].filter(shown).map((a) => excerpt(a.innerText)),
+  };
+}"""
 
 # Which element was clicked is told by a `data-poster-click` mark set on it just before: an element
 # handle would not survive the navigation that a publish starts.
@@ -187,6 +195,23 @@ OUTCOME = _script(_SIGNATURE + r"""
   const now = signature(form);
   if (form && (!shown(clicked) || (now && now !== before))) return {kind: "step"};
   return false;
+""")
+
+# Which of the controls a later step may hold this step shows (`ListingForm` then acts on those
+# only, by role and name): Location, the meetup checkboxes, the "Hide from friends" and Boost switches.
+STEP_CONTROLS = _script(r"""
+  const [s] = args;
+  const form = formOf(norm(s.form));
+  if (!form) return {};
+  const named = (selector, pred) => [...document.querySelectorAll(selector)].filter(shown).map(nameOf).filter(pred);
+  const starts = (prefix) => (name) => name === norm(prefix) || name.startsWith(norm(prefix) + " ");
+  const meetups = [...s.meetup_public, ...s.meetup_door_pickup, ...s.meetup_door_dropoff].map(norm);
+  return {
+    location: [...form.querySelectorAll('input, [role="combobox"], [role="textbox"]')].some((el) => shown(el) && nameOf(el) === norm(s.location)),
+    meetup: [...form.querySelectorAll('[role="checkbox"]')].some((el) => shown(el) && meetups.some((m) => starts(m)(nameOf(el)))),
+    hide_from_friends: named('[role="switch"]', starts(s.hide_from_friends)).length > 0,
+    boost_switch: named('[role="switch"]', starts(s.boost_switch)).length > 0,
+  };
 """)
 
 # A category picker's rows, once it is open: the row named exactly as the category (returned as

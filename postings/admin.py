@@ -1,7 +1,8 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
 
-from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob
+from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob, PostingPreview
 
 
 class PostImageInline(admin.TabularInline):
@@ -13,13 +14,24 @@ class PostImageInline(admin.TabularInline):
 
 @admin.register(MarketplacePost)
 class MarketplacePostAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "account", "price", "condition", "status", "retry_count", "posted_at", "created_at"]
-    list_filter = ["status", "condition", "account__owner", "account"]
+    list_display = [
+        "id", "title", "account", "price", "condition", "delivery", "hide_from_friends", "status", "retry_count",
+        "posted_at", "created_at",
+    ]
+    list_filter = ["status", "condition", "hide_from_friends", "account__owner", "account"]
     search_fields = ["title", "description", "category", "account__email"]
     readonly_fields = ["created_at", "updated_at"]
     list_select_related = ["account"]
     inlines = [PostImageInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "delivery":
+            # Checkboxes rather than a JSON text area: at least one, each once, Marketplace's names only.
+            return forms.MultipleChoiceField(
+                choices=MarketplacePost.Delivery.choices, widget=forms.CheckboxSelectMultiple, label="Delivery",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(PostImage)
@@ -35,9 +47,9 @@ class PostImageAdmin(admin.ModelAdmin):
 class PostingJobAdmin(admin.ModelAdmin):
     list_display = [
         "job_id", "owner", "status", "total_posts", "completed_posts", "failed_posts",
-        "current_post_title", "cancel_requested", "started_at", "completed_at",
+        "current_post_title", "dry_run", "cancel_requested", "started_at", "completed_at",
     ]
-    list_filter = ["status", "owner", "cancel_requested"]
+    list_filter = ["status", "dry_run", "owner", "cancel_requested"]
     search_fields = ["=job_id", "current_post_title", "error_message"]
     readonly_fields = ["job_id", "created_at", "updated_at", "heartbeat_at", "pid", "log_file"]
     raw_id_fields = ["posts", "current_post"]
@@ -56,3 +68,13 @@ class ErrorLogAdmin(admin.ModelAdmin):
     @admin.display(description="message")
     def short_message(self, log: ErrorLog) -> str:
         return log.error_message[:80]
+
+
+@admin.register(PostingPreview)
+class PostingPreviewAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_at", "post", "job", "page_url"]
+    list_filter = ["job__owner", "created_at"]
+    search_fields = ["post__title", "page_url", "=job__job_id"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["post", "job"]
+    list_select_related = ["post", "job"]

@@ -21,6 +21,8 @@ from postings.serializers import (
     PostImageSerializer,
     PostImageUploadSerializer,
     PostSerializer,
+    PreviewListSerializer,
+    PreviewSerializer,
     StartPostingRefusedSerializer,
     StartPostingResponseSerializer,
     StartPostingSerializer,
@@ -118,15 +120,20 @@ def _started(job: PostingJob, total_selected: int) -> Response:
     """The seed's start-posting answer (202), or 503 when the worker could not be started."""
     if job.status == PostingJob.Status.FAILED:
         return Response({"success": False, "message": job.error_message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    if job.dry_run:
+        message = f"Started a dry run for {job.total_posts} pending post(s): nothing will be published"
+    else:
+        message = f"Started posting process for {job.total_posts} pending post(s)"
     return Response(
         {
             "success": True,
-            "message": f"Started posting process for {job.total_posts} pending post(s)",
+            "message": message,
             "job_id": str(job.job_id),
             "pending_count": job.total_posts,
             "total_selected": total_selected,
             "log_file": job.log_file,
             "status_stream_url": f"/api/posts/status-stream/{job.job_id}/",
+            "dry_run": job.dry_run,
         },
         status=status.HTTP_202_ACCEPTED,
     )
@@ -140,7 +147,9 @@ class StartPostingApi(APIView):
         summary="Start posting listings",
         description="`{\"post_ids\": [...]}`, or `{}` for every pending listing. Creates a job, takes the "
         "posts that are pending and not held by another queued or running job, starts the worker and "
-        "answers at once. `total_selected` counts the posts asked for, `pending_count` those taken.",
+        "answers at once. `total_selected` counts the posts asked for, `pending_count` those taken. "
+        "With `\"dry_run\": true` the worker fills each form to its last step and captures it (the job's "
+        "previews), publishes nothing, and leaves every listing pending as it was.",
         request=StartPostingSerializer,
         responses=_STARTED_RESPONSES,
     )
@@ -149,7 +158,8 @@ class StartPostingApi(APIView):
         body.is_valid(raise_exception=True)
         try:
             job, total_selected = services.posting_job_create(
-                owner=request.user, post_ids=body.validated_data.get("post_ids")
+                owner=request.user, post_ids=body.validated_data.get("post_ids"),
+                dry_run=body.validated_data["dry_run"],
             )
         except services.NothingToPost as exc:
             return Response({"success": False, "message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
@@ -161,7 +171,8 @@ class PostRetryApi(OwnPostsMixin, generics.GenericAPIView):
 
     @extend_schema(
         summary="Retry a failed listing",
-        description="The failed listing goes back to pending and a job is started for it; answers like start-posting.",
+        description="The failed listing goes back to pending and a job is started for it (a real run, never a "
+        "dry run); answers like start-posting.",
         request=None,
         responses=_STARTED_RESPONSES,
     )
@@ -190,6 +201,18 @@ class JobStatusApi(APIView):
     @extend_schema(summary="A job's progress (seed section 1), with `final` once it has ended", responses=JobSerializer)
     def get(self, request, job_id):
         return Response(JobSerializer(selectors.job_for(user=request.user, job_id=job_id)).data)
+
+
+class JobPreviewListApi(APIView):
+    @extend_schema(
+        summary="A dry run's previews",
+        description="For each post a dry run reached the last step with: the page's URL, its screenshot and "
+        "its accessibility snapshot. Empty for a real run.",
+        responses=PreviewListSerializer,
+    )
+    def get(self, request, job_id):
+        previews = selectors.previews_for(job=selectors.job_for(user=request.user, job_id=job_id))
+        return Response({"count": len(previews), "previews": PreviewSerializer(previews, many=True).data})
 
 
 class JobCancelApi(APIView):
@@ -222,6 +245,21 @@ class ErrorLogListApi(APIView):
         return Response({"count": logs.count(), "error_logs": ErrorLogSerializer(logs[:limit], many=True).data})
 
 
+def _page_text(text: str | bytes, filename: str) -> HttpResponse:
+    """Text captured from a page (markup, scripts, YAML): shown as text, never rendered on this origin."""
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Security-Policy"] = "sandbox"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _png(content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 def _stored_file(field_file, name: str | None = None) -> bytes:
     """The bytes of a stored file (screenshots are a few MB at most), or 404."""
     storage, name = field_file.storage, name or field_file.name
@@ -240,9 +278,7 @@ class ErrorLogScreenshotApi(APIView):
         log = selectors.error_log_for(user=request.user, pk=pk)
         if not log.screenshot:
             raise Http404
-        response = HttpResponse(_stored_file(log.screenshot), content_type="image/png")
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return _png(_stored_file(log.screenshot))
 
 
 class ErrorLogPageApi(APIView):
@@ -254,8 +290,65 @@ class ErrorLogPageApi(APIView):
         if not log.screenshot:
             raise Http404
         # Facebook's markup, scripts included: never rendered on this origin, only shown as text.
-        response = HttpResponse(_stored_file(log.screenshot, error_page_name(log)), content_type="text/plain; charset=utf-8")
-        response["Content-Security-Policy"] = "sandbox"
-        response["Content-Disposition"] = f'inline; filename="error_{log.pk}.html.txt"'
+        return _page_text(_stored_file(log.screenshot, error_page_name(log)), f"error_{log.pk}.html.txt")
+
+
+class ErrorLogSnapshotApi(APIView):
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        summary="The failed page's accessibility snapshot (YAML), as plain text (owner only)",
+        description="Playwright's aria_snapshot() of the page: the roles and names the driver looks for.",
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    def get(self, request, pk):
+        log = selectors.error_log_for(user=request.user, pk=pk)
+        if not log.page_snapshot:
+            raise Http404
+        return _page_text(log.page_snapshot, f"error_{log.pk}_snapshot.yml.txt")
+
+
+class ErrorLogTraceApi(APIView):
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        summary="The failed post's Playwright trace, a zip (owner only)",
+        description="Open it with `.venv/bin/python -m playwright show-trace trace_<id>.zip`.",
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, pk):
+        log = selectors.error_log_for(user=request.user, pk=pk)
+        if not log.trace:
+            raise Http404
+        response = HttpResponse(_stored_file(log.trace), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="trace_{log.pk}.zip"'
         response["Cache-Control"] = "private, max-age=3600"
         return response
+
+
+class PreviewScreenshotApi(APIView):
+    content_negotiation_class = FirstRendererNegotiation  # an <img> asks for image/*
+
+    @extend_schema(
+        summary="A dry run's last-step screenshot (owner only)",
+        responses={(200, "image/png"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, pk):
+        preview = selectors.preview_for(user=request.user, pk=pk)
+        if not preview.screenshot:
+            raise Http404
+        return _png(_stored_file(preview.screenshot))
+
+
+class PreviewSnapshotApi(APIView):
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        summary="A dry run's last-step accessibility snapshot (YAML), as plain text (owner only)",
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    def get(self, request, pk):
+        preview = selectors.preview_for(user=request.user, pk=pk)
+        if not preview.page_snapshot:
+            raise Http404
+        return _page_text(preview.page_snapshot, f"preview_{preview.pk}_snapshot.yml.txt")

@@ -8,6 +8,11 @@ from django.db import models
 from accounts.models import FacebookAccount
 
 
+def default_delivery() -> list[str]:
+    """A new listing offers a public meetup, as Marketplace's form does by default."""
+    return [MarketplacePost.Delivery.PUBLIC_MEETUP.value]
+
+
 class MarketplacePost(models.Model):
     """A listing to publish on Marketplace with one of the operator's Facebook accounts."""
 
@@ -23,6 +28,13 @@ class MarketplacePost(models.Model):
         USED_GOOD = "Used - Good"
         USED_FAIR = "Used - Fair"
 
+    class Delivery(models.TextChoices):
+        """How a buyer may get the item: Marketplace's delivery-method checkboxes."""
+
+        PUBLIC_MEETUP = "Public meetup"
+        DOOR_PICKUP = "Door pickup"
+        DOOR_DROP_OFF = "Door drop-off"
+
     account = models.ForeignKey(FacebookAccount, on_delete=models.CASCADE, related_name="posts")
     title = models.CharField(max_length=100)
     description = models.TextField(blank=True)
@@ -30,6 +42,9 @@ class MarketplacePost(models.Model):
     category = models.CharField(max_length=100)
     condition = models.CharField(max_length=20, choices=Condition.choices, default=Condition.NEW)
     location = models.CharField(max_length=100, blank=True)
+    # A non-empty list of Delivery values without repeats (the API checks it).
+    delivery = models.JSONField(default=default_delivery)
+    hide_from_friends = models.BooleanField(default=False)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error_message = models.TextField(blank=True)
@@ -115,6 +130,8 @@ class PostingJob(models.Model):
     pid = models.PositiveIntegerField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # Fill every form up to the last step and capture it, but never click what publishes.
+    dry_run = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -167,6 +184,10 @@ class ErrorLog(models.Model):
     stack_trace = models.TextField(blank=True)
     screenshot = models.ImageField(upload_to="error_screenshots/", null=True, blank=True)
     page_url = models.CharField(max_length=2000, blank=True)
+    # Playwright's aria_snapshot() of the page: the roles and names the driver looks for, as YAML.
+    page_snapshot = models.TextField(blank=True)
+    # A Playwright trace of the post (`playwright show-trace`), cookie values scrubbed.
+    trace = models.FileField(upload_to="error_traces/", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -175,3 +196,21 @@ class ErrorLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.error_type}: {self.error_message[:60]}"
+
+
+class PostingPreview(models.Model):
+    """Where a dry run stopped with one post: the filled form, just before what would publish it."""
+
+    job = models.ForeignKey(PostingJob, on_delete=models.CASCADE, related_name="previews")
+    post = models.ForeignKey(MarketplacePost, on_delete=models.CASCADE, related_name="previews")
+    screenshot = models.ImageField(upload_to="dry_run_screenshots/", null=True, blank=True)
+    page_snapshot = models.TextField(blank=True)
+    page_url = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "postings_postingpreview"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"preview of {self.post_id} in {self.job_id}"

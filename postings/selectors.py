@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import FacebookAccount
 from postings import services
-from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob
+from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob, PostingPreview
 
 
 def posts_for(
@@ -76,3 +76,13 @@ def error_logs_for(
 
 def error_log_for(*, user, pk: int) -> ErrorLog:
     return get_object_or_404(ErrorLog, pk=pk, owner=user)
+
+
+def previews_for(*, job: PostingJob) -> QuerySet[PostingPreview]:
+    """A dry-run job's previews, in the order they were taken, with their posts' titles."""
+    return PostingPreview.objects.filter(job=job).select_related("post").order_by("created_at", "id")
+
+
+def preview_for(*, user, pk: int) -> PostingPreview:
+    """One preview of one of the operator's jobs, or 404."""
+    return get_object_or_404(PostingPreview, pk=pk, job__owner=user)

@@ -1,13 +1,16 @@
+import json
+
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from PIL import Image, UnidentifiedImageError
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from accounts.models import FacebookAccount
 from accounts.selectors import accounts_for
 from config.serializers import IdField, RejectUnknownFieldsMixin
-from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob
+from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob, PostingPreview
 
 # What Marketplace takes and Pillow can check; the stored file gets the format's own suffix.
 IMAGE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
@@ -21,6 +24,72 @@ class ConditionField(serializers.ChoiceField):
         if isinstance(data, str):
             data = " ".join(data.translate(_DASHES).split())
         return super().to_internal_value(data)
+
+
+DELIVERY_OPTIONS = MarketplacePost.Delivery.values
+# Other spellings operators write, read as Marketplace's own names.
+DELIVERY_SPELLINGS = {"Door pick-up": "Door pickup", "Door dropoff": "Door drop-off"}
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """`true` or `false`: a JSON body's "yes", 1 or "true" (a string) is a 400, not a guess. A form
+    sends text, so there "true" and "false" are read as the booleans."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, str) and data in ("true", "false") and html.is_html_input(self.root.initial_data):
+            return data == "true"
+        self.fail("invalid")
+
+
+@extend_schema_field({
+    "type": "array",
+    "items": {"type": "string", "enum": DELIVERY_OPTIONS},
+    "minItems": 1,
+    "uniqueItems": True,
+})
+class DeliveryField(serializers.ListField):
+    """A non-empty list of Marketplace's delivery options, each once, stored by its canonical name."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.CharField(), **kwargs)
+
+    @staticmethod
+    def canonical(value: str) -> str | None:
+        name = " ".join(value.translate(_DASHES).split())
+        name = DELIVERY_SPELLINGS.get(name, name)
+        return name if name in DELIVERY_OPTIONS else None
+
+    def to_internal_value(self, data):
+        accepted = ", ".join(DELIVERY_OPTIONS)
+        if html.is_html_input(data):
+            data = html.parse_html_list(data, default=[])
+        if not isinstance(data, list):
+            raise serializers.ValidationError(f"Expected a list of delivery options, from: {accepted}.")
+        if not data:
+            raise serializers.ValidationError(f"Choose at least one delivery option: {accepted}.")
+        chosen, problems = [], []
+        for value in data:
+            if len(problems) == len(DELIVERY_OPTIONS):
+                break  # enough to say what is wrong, however long the list
+            shown = (value if isinstance(value, str) else json.dumps(value))[:100]
+            name = self.canonical(value) if isinstance(value, str) else None
+            if name is None:
+                problems.append(f'"{shown}" is not a delivery option; choose from: {accepted}.')
+            elif name in chosen:
+                problems.append(f'"{shown}" is listed more than once (as "{name}").'
+                                if shown != name else f'"{name}" is listed more than once.')
+            else:
+                chosen.append(name)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return chosen
+
+    def to_representation(self, value):
+        return list(value)
 
 
 class PostImageSerializer(serializers.ModelSerializer):
@@ -40,6 +109,14 @@ class PostSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     account = serializers.PrimaryKeyRelatedField(queryset=FacebookAccount.objects.none())
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, coerce_to_string=False)
     condition = ConditionField(choices=MarketplacePost.Condition.choices, required=False)
+    delivery = DeliveryField(
+        required=False,
+        help_text="How a buyer may get the item: at least one, each once (default [\"Public meetup\"]). "
+        "\"Door pick-up\" and \"Door dropoff\" are read as \"Door pickup\" and \"Door drop-off\".",
+    )
+    hide_from_friends = StrictBooleanField(
+        required=False, help_text="Publish the listing hidden from the account's Facebook friends (default false)."
+    )
     images = PostImageSerializer(many=True, read_only=True)
     # Not a URLField: its schema would promise a URI, and the field is "" until the post is posted.
     listing_url = serializers.CharField(read_only=True, help_text="The listing on Marketplace; empty until posted.")
@@ -49,8 +126,8 @@ class PostSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         model = MarketplacePost
         fields = [
             "id", "account", "title", "description", "price", "category", "condition", "location",
-            "images", "status", "error_message", "retry_count", "listing_url", "posted_at",
-            "created_at", "updated_at", "error_logs_url",
+            "delivery", "hide_from_friends", "images", "status", "error_message", "retry_count", "listing_url",
+            "posted_at", "created_at", "updated_at", "error_logs_url",
         ]
         read_only_fields = [
             "status", "error_message", "retry_count", "posted_at", "created_at", "updated_at",
@@ -103,11 +180,17 @@ class PostImageUploadSerializer(RejectUnknownFieldsMixin, serializers.Serializer
 
 
 class JobSerializer(serializers.ModelSerializer):
-    """The seed's job status, plus `final` once the job has ended and what it is waiting for."""
+    """The seed's job status, plus `final` once the job has ended, what it is waiting for, and
+    whether it is a dry run (with where its previews are)."""
 
     current_post_id = serializers.IntegerField(allow_null=True, read_only=True)
     progress_percentage = serializers.FloatField(read_only=True)
     final = serializers.BooleanField(source="is_final", read_only=True)
+    dry_run = serializers.BooleanField(
+        read_only=True, help_text="Forms are filled to their last step and captured; nothing is published. "
+        "`completed_posts` counts the posts previewed.",
+    )
+    previews_url = serializers.SerializerMethodField(help_text="A dry run's previews; null for a real run.")
 
     class Meta:
         model = PostingJob
@@ -115,14 +198,23 @@ class JobSerializer(serializers.ModelSerializer):
             "id", "job_id", "status", "total_posts", "completed_posts", "failed_posts",
             "current_post_id", "current_post_title", "started_at", "completed_at",
             "progress_percentage", "final", "error_message", "status_message", "cancel_requested", "created_at",
+            "dry_run", "previews_url",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_previews_url(self, job: PostingJob) -> str | None:
+        return reverse("postings:job-previews", kwargs={"job_id": job.job_id}) if job.dry_run else None
 
 
 class StartPostingSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     post_ids = serializers.ListField(
         child=IdField(), required=False, allow_empty=False, max_length=1000,
         help_text="The listings to post; leave out to post every pending listing.",
+    )
+    dry_run = StrictBooleanField(
+        required=False, default=False,
+        help_text="Fill every form to its last step and capture it, without publishing anything.",
     )
 
 
@@ -134,6 +226,7 @@ class StartPostingResponseSerializer(serializers.Serializer):
     total_selected = serializers.IntegerField()
     log_file = serializers.CharField()
     status_stream_url = serializers.CharField()
+    dry_run = serializers.BooleanField()
 
 
 class StartPostingRefusedSerializer(serializers.Serializer):
@@ -154,12 +247,18 @@ class ErrorLogSerializer(serializers.ModelSerializer):
     page_html = serializers.SerializerMethodField(help_text="The page's HTML as captured, as plain text.")
     job_id = serializers.UUIDField(source="job.job_id", default=None, allow_null=True)
     account_id = serializers.IntegerField(source="post.account_id", default=None, allow_null=True)
+    page_snapshot = serializers.SerializerMethodField(
+        help_text="The page's accessibility snapshot (Playwright's aria_snapshot YAML), as plain text."
+    )
+    trace = serializers.SerializerMethodField(
+        help_text="A Playwright trace of the post, a zip: `playwright show-trace trace_<id>.zip`."
+    )
 
     class Meta:
         model = ErrorLog
         fields = [
             "id", "post", "post_title", "error_type", "error_message", "stack_trace", "screenshot",
-            "created_at", "page_url", "job_id", "account_id", "page_html",
+            "created_at", "page_url", "job_id", "account_id", "page_html", "page_snapshot", "trace",
         ]
         read_only_fields = fields
 
@@ -173,6 +272,14 @@ class ErrorLogSerializer(serializers.ModelSerializer):
             return None
         return reverse("postings:error-log-page", kwargs={"pk": log.pk})
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_page_snapshot(self, log: ErrorLog) -> str | None:
+        return reverse("postings:error-log-snapshot", kwargs={"pk": log.pk}) if log.page_snapshot else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_trace(self, log: ErrorLog) -> str | None:
+        return reverse("postings:error-log-trace", kwargs={"pk": log.pk}) if log.trace else None
+
 
 class ErrorLogListSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="How many logs match the filters (before `limit`).")
@@ -185,3 +292,31 @@ class ErrorLogFilterSerializer(serializers.Serializer):
     job_id = serializers.UUIDField(required=False)
     account_id = IdField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
+
+
+class PreviewSerializer(serializers.ModelSerializer):
+    """Where a dry run stopped with one post: the last step's screenshot and accessibility snapshot."""
+
+    post_title = serializers.CharField(source="post.title")
+    screenshot = serializers.SerializerMethodField(help_text="The last step's screenshot (owner only).")
+    page_snapshot = serializers.SerializerMethodField(
+        help_text="The last step's accessibility snapshot (YAML), as plain text (owner only)."
+    )
+
+    class Meta:
+        model = PostingPreview
+        fields = ["id", "post", "post_title", "page_url", "screenshot", "page_snapshot", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_screenshot(self, preview: PostingPreview) -> str | None:
+        return reverse("postings:preview-screenshot", kwargs={"pk": preview.pk}) if preview.screenshot else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_page_snapshot(self, preview: PostingPreview) -> str | None:
+        return reverse("postings:preview-snapshot", kwargs={"pk": preview.pk}) if preview.page_snapshot else None
+
+
+class PreviewListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    previews = PreviewSerializer(many=True)

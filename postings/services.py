@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import FacebookAccount
 from config.exceptions import Conflict
-from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob
+from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob, PostingPreview
 
 logger = logging.getLogger(__name__)
 
@@ -111,12 +112,15 @@ def _check_own_posts(*, owner, post_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def posting_job_create(*, owner, post_ids: list[int] | None = None) -> tuple[PostingJob, int]:
+def posting_job_create(
+    *, owner, post_ids: list[int] | None = None, dry_run: bool = False
+) -> tuple[PostingJob, int]:
     """Create a job and claim its posts in one transaction; returns (job, number of posts asked for).
 
     Without `post_ids`, all the operator's pending posts. A post is taken when it is pending and
     no queued or running job holds it: one conditional UPDATE on the post rows themselves, so two
-    concurrent calls never take the same post (each row is updated by one of them only).
+    concurrent calls never take the same post (each row is updated by one of them only). A
+    `dry_run` job fills each form to its last step and records a preview; it publishes nothing.
     """
     if post_ids is None:
         candidates = list(
@@ -127,7 +131,7 @@ def posting_job_create(*, owner, post_ids: list[int] | None = None) -> tuple[Pos
     else:
         _check_own_posts(owner=owner, post_ids=post_ids)
         candidates, total_selected = sorted(set(post_ids)), len(set(post_ids))
-    job = PostingJob.objects.create(owner=owner)
+    job = PostingJob.objects.create(owner=owner, dry_run=dry_run)
     taken = MarketplacePost.objects.filter(
         pk__in=candidates, status=MarketplacePost.Status.PENDING, claimed_by__isnull=True
     ).update(claimed_by=job)
@@ -172,7 +176,12 @@ def job_release_claims(*, job: PostingJob) -> int:
 
 def _job_end_claims(*, job: PostingJob, why: str) -> None:
     """Let go of an ended job's posts. One it was posting fails as `unknown`: it may have been
-    published, so it must not go back to pending, nor stay `posting` (locked) for ever."""
+    published, so it must not go back to pending, nor stay `posting` (locked) for ever. A dry
+    run never clicks anything that can publish, so its in-flight post simply goes back to pending."""
+    if job.dry_run:
+        MarketplacePost.objects.filter(claimed_by=job, status=MarketplacePost.Status.POSTING).update(
+            status=MarketplacePost.Status.PENDING, claimed_by=None, updated_at=timezone.now()
+        )
     for post in MarketplacePost.objects.filter(claimed_by=job, status=MarketplacePost.Status.POSTING):
         post_mark_failed(
             job=job, post=post, error_type=ErrorLog.ErrorType.UNKNOWN,
@@ -229,11 +238,44 @@ def post_mark_posted(*, job: PostingJob, post: MarketplacePost, listing_url: str
 
 @dataclass
 class Evidence:
-    """What the page looked like when a post failed."""
+    """What the page looked like when a post failed, or where a dry run stopped."""
 
     page_url: str = ""
     screenshot_png: bytes | None = None
     html: str | None = None
+    aria_snapshot: str | None = None  # Playwright's aria_snapshot() YAML
+    trace_zip: bytes | None = None  # a Playwright trace of the post
+
+
+def _store_best_effort(field_file, name: str, data: bytes, what: str) -> None:
+    """Write `data` into `field_file` (not saving its row); an OSError (disk full, a directory
+    that is a file) is logged and leaves the field empty, with no partial file behind."""
+    try:
+        field_file.save(name, ContentFile(data), save=False)
+    except OSError:
+        logger.exception("the %s could not be written; recording without it", what)
+        if field_file.name:
+            field_file.storage.delete(field_file.name)
+        setattr(field_file.instance, field_file.field.attname, None)
+
+
+@contextmanager
+def _files_dropped_on_error(files: list[tuple]):
+    """Files written for a row, as (storage, name), deleted if the row then fails to be saved."""
+    try:
+        yield
+    except BaseException:
+        for storage, name in files:
+            storage.delete(name)
+        raise
+
+
+def _written(*field_files) -> list[tuple]:
+    return [(field_file.storage, field_file.name) for field_file in field_files if field_file and field_file.name]
+
+
+def _evidence_stem(job: PostingJob | None, post: MarketplacePost | None) -> str:
+    return f"job{job.pk if job else 0}_post{post.pk if post else 0}_{uuid.uuid4().hex}"
 
 
 def post_mark_failed(
@@ -241,27 +283,42 @@ def post_mark_failed(
     stack_trace: str = "", evidence: Evidence | None = None, owner=None,
 ) -> ErrorLog:
     """Record a failure: the post `failed` (retry_count + 1), the job's count, an ErrorLog with
-    the screenshot and the page's HTML beside it (when there is a page to show)."""
+    the screenshot and the page's HTML beside it, the accessibility snapshot and the trace.
+
+    Evidence is best effort: a file that cannot be written is logged and left out. In a dry run
+    the post goes back to pending as it was (nothing was published, so nothing failed on
+    Marketplace); the log and the job's count still say what went wrong.
+    """
     evidence = evidence or Evidence()
     now = timezone.now()
     log = ErrorLog(
         owner=owner or (job.owner if job else post.account.owner), post=post, job=job,
         error_type=error_type, error_message=message, stack_trace=stack_trace, page_url=evidence.page_url[:2000],
+        page_snapshot=evidence.aria_snapshot or "",
     )
+    stem = _evidence_stem(job, post)
+    html_file = []
     if evidence.screenshot_png:
-        stem = f"job{job.pk if job else 0}_post{post.pk if post else 0}_{uuid.uuid4().hex}"
         try:
             log.screenshot.save(f"{stem}.png", ContentFile(evidence.screenshot_png), save=False)
             if evidence.html is not None:
-                log.screenshot.storage.save(f"error_screenshots/{stem}.html", ContentFile(evidence.html.encode()))
+                storage = log.screenshot.storage
+                html_name = storage.save(f"error_screenshots/{stem}.html", ContentFile(evidence.html.encode()))
+                html_file = [(storage, html_name)]
         except OSError:
             logger.exception("the screenshot of a failure could not be written; logging the failure without it")
             if log.screenshot.name:
                 log.screenshot.storage.delete(log.screenshot.name)  # no orphan PNG beside a failed HTML write
             log.screenshot = None
-    with transaction.atomic():
+    if evidence.trace_zip:
+        _store_best_effort(log.trace, f"{stem}.zip", evidence.trace_zip, "trace of a failure")
+    with _files_dropped_on_error(_written(log.screenshot, log.trace) + html_file), transaction.atomic():
         log.save()
-        if post is not None:
+        if post is not None and job is not None and job.dry_run:
+            MarketplacePost.objects.filter(pk=post.pk).update(
+                status=MarketplacePost.Status.PENDING, claimed_by=None, updated_at=now
+            )
+        elif post is not None:
             MarketplacePost.objects.filter(pk=post.pk).update(
                 status=MarketplacePost.Status.FAILED, error_message=message, retry_count=F("retry_count") + 1,
                 claimed_by=None, updated_at=now,
@@ -269,6 +326,27 @@ def post_mark_failed(
         if job is not None and post is not None:
             PostingJob.objects.filter(pk=job.pk).update(failed_posts=F("failed_posts") + 1, heartbeat_at=now, updated_at=now)
     return log
+
+
+def post_preview_record(*, job: PostingJob, post: MarketplacePost, evidence: Evidence) -> PostingPreview:
+    """A dry run reached the last step with `post`: keep what the page showed (screenshot best
+    effort), put the post back to pending as it was, and count it done in the job."""
+    now = timezone.now()
+    preview = PostingPreview(
+        job=job, post=post, page_url=evidence.page_url[:2000], page_snapshot=evidence.aria_snapshot or "",
+    )
+    if evidence.screenshot_png:
+        _store_best_effort(preview.screenshot, f"{_evidence_stem(job, post)}.png", evidence.screenshot_png,
+                           "screenshot of a dry run")
+    with _files_dropped_on_error(_written(preview.screenshot)), transaction.atomic():
+        preview.save()
+        MarketplacePost.objects.filter(pk=post.pk).update(
+            status=MarketplacePost.Status.PENDING, claimed_by=None, updated_at=now
+        )
+        PostingJob.objects.filter(pk=job.pk).update(
+            completed_posts=F("completed_posts") + 1, heartbeat_at=now, updated_at=now
+        )
+    return preview
 
 
 def job_heartbeat(*, job: PostingJob, status_message: str | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Files follow their rows: when a photo or an error log goes (cascades included), so does its file.
+"""Files follow their rows: when a photo, an error log or a dry run's preview goes (cascades
+included), so do its files.
 
 The file is removed only once the transaction commits, so a rolled-back delete keeps it.
 """
@@ -6,12 +7,13 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from postings.models import ErrorLog, PostImage
+from postings.models import ErrorLog, PostImage, PostingPreview
+from postings.serializers import error_page_name
 
 
-def _delete_file_on_commit(field_file) -> None:
+def _delete_file_on_commit(field_file, name: str | None = None) -> None:
     if field_file and field_file.name:
-        storage, name = field_file.storage, field_file.name
+        storage, name = field_file.storage, name or field_file.name
         transaction.on_commit(lambda: storage.delete(name))
 
 
@@ -22,4 +24,11 @@ def delete_post_image_file(sender, instance: PostImage, **kwargs):
 
 @receiver(post_delete, sender=ErrorLog)
 def delete_error_screenshot(sender, instance: ErrorLog, **kwargs):
+    _delete_file_on_commit(instance.screenshot)
+    _delete_file_on_commit(instance.screenshot, error_page_name(instance))  # the page's HTML beside it
+    _delete_file_on_commit(instance.trace)
+
+
+@receiver(post_delete, sender=PostingPreview)
+def delete_preview_screenshot(sender, instance: PostingPreview, **kwargs):
     _delete_file_on_commit(instance.screenshot)

@@ -159,8 +159,8 @@ def listing_of(post: MarketplacePost) -> Listing:
     """The listing as the driver takes it: plain data."""
     return Listing(
         title=post.title, price=post.price, category=post.category, condition=post.condition,
-        location=post.location, description=post.description, delivery=tuple(getattr(post, "delivery", ["Public meetup"])),  # TMP
-        hide_from_friends=getattr(post, "hide_from_friends", False),
+        location=post.location, description=post.description, delivery=tuple(post.delivery),
+        hide_from_friends=post.hide_from_friends,
     )
 
 
@@ -210,9 +210,7 @@ class AccountContext:
     def evidence(self, intended_url: str) -> services.Evidence:
         """The page as it is now (screenshot, HTML, accessibility snapshot), no cookie value in it."""
         page = self.browser.page()
-        import dataclasses  # TMP
-        known = {f.name for f in dataclasses.fields(services.Evidence)}  # TMP
-        return services.Evidence(**{k: v for k, v in asdict(capture(page, intended_url=intended_url, secrets=self.browser.secrets())).items() if k in known})
+        return services.Evidence(**asdict(capture(page, intended_url=intended_url, secrets=self.browser.secrets())))
 
     def close(self) -> None:
         self.browser.close()
@@ -332,7 +330,7 @@ class JobRunner:
             attempt += 1
             form = account_browser.form()
             try:
-                result = form.post(listing, photos, dry_run=getattr(self.job, "dry_run", False))  # TMP
+                result = form.post(listing, photos, dry_run=self.job.dry_run)
             except errors.PostingError as exc:
                 failure = exc
             except PlaywrightTimeout as exc:
@@ -357,7 +355,7 @@ class JobRunner:
             if failure.retryable and attempt > 1:
                 failure.args = (f"{failure} (after {attempt} attempts)",)
             failure.evidence = account_context.evidence(target.base_url + target.selectors["create_path"])
-            failure.evidence.trace_zip = account_browser.trace_end(keep=True)  # TMP
+            failure.evidence.trace_zip = account_browser.trace_end(keep=True)
             account_browser.discard_page()  # the next post starts on a fresh page
             raise failure
 

@@ -9,8 +9,9 @@ another operator's object must get the answer an unknown id gets, and that opera
 come out of the run untouched.
 
 The database is seeded first: for the operator and for a second one, an account with a session,
-listings with photos, a failed listing, a finished job and an error log with its screenshot and
-page. Half of the generated path ids are swapped for those objects' ids (or for ids too large for a
+listings with photos, a failed listing, a finished job and an error log with its screenshot, page,
+accessibility snapshot and trace, and a finished dry run with a preview (screenshot and snapshot).
+Half of the generated path ids are swapped for those objects' ids (or for ids too large for a
 database column), and so are the `account` and `post_ids` of request bodies, so that requests get
 past the 404s. DELETEs run last.
 
@@ -24,7 +25,9 @@ against the simulator.
 
 Generation is derandomized and shrinking is off: a run is reproducible and its time bounded.
 """
+import io
 import uuid
+import zipfile
 
 import pytest
 import requests
@@ -47,7 +50,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import FacebookAccount
 from conftest import image_bytes
 from postings import services
-from postings.models import ErrorLog, MarketplacePost, PostingJob
+from postings.models import ErrorLog, MarketplacePost, PostingJob, PostingPreview
 from postings.tests.conftest import all_jobs_ended, wait_until
 from postings.tests.conftest import (  # noqa: F401  (the fixtures this test uses)
     make_account,
@@ -64,15 +67,23 @@ CHECKS = [
     ignored_auth,
 ]
 UNKNOWN = {"account": [999_999], "post": [999_999], "image": [(999_999, 999_999)], "log": [999_999],
-           "job": [str(uuid.UUID(int=0))]}
+           "preview": [999_999], "job": [str(uuid.UUID(int=0))]}
 # Ids past what a database column holds (2**63 - 1), which the schema's unbounded integers allow.
 TOO_LARGE = {"account": [2**63, 2**64], "post": [2**63, 2**64], "image": [(2**64, 1), (1, 2**64)],
-             "log": [2**63, 2**64], "job": []}
+             "log": [2**63, 2**64], "preview": [2**63, 2**64], "job": []}
+
+
+def trace_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("trace.trace", '{"type": "context-options"}\n')
+    return buffer.getvalue()
 
 
 def seed(owner, make_account, make_post, email: str) -> dict[str, list]:
     """An operator's objects: an account with a session, a pending and a failed listing with photos,
-    a finished job whose one post failed, with its error log, screenshot and page. Returns the ids."""
+    a finished job whose one post failed, with its error log (screenshot, page, accessibility
+    snapshot, trace), and a finished dry run that previewed the pending listing. Returns the ids."""
     account = make_account(email, owner=owner)
     pending = make_post(account, "Oak table", photos=2)
     failed = make_post(account, "Pine chair", photos=1)
@@ -83,14 +94,24 @@ def seed(owner, make_account, make_post, email: str) -> dict[str, list]:
     log = services.post_mark_failed(
         job=job, post=failed, error_type=ErrorLog.ErrorType.CAPTCHA, message="Facebook asked for a CAPTCHA",
         evidence=services.Evidence(page_url="http://x/marketplace/create/item", screenshot_png=image_bytes(),
-                                   html="<html><body>checkpoint</body></html>"),
+                                   html="<html><body>checkpoint</body></html>",
+                                   aria_snapshot='- heading "Security check" [level=1]', trace_zip=trace_zip()),
+    )
+    dry_run = PostingJob.objects.create(
+        owner=owner, status=PostingJob.Status.COMPLETED, total_posts=1, started_at=now, completed_at=now, dry_run=True,
+    )
+    preview = services.post_preview_record(
+        job=dry_run, post=pending,
+        evidence=services.Evidence(page_url="http://x/marketplace/create/item", screenshot_png=image_bytes(),
+                                   aria_snapshot='- button "Publish"'),
     )
     return {
         "account": [account.pk],
         "post": [pending.pk, failed.pk],
         "image": [(image.post_id, image.pk) for image in [*pending.images.all(), *failed.images.all()]],
         "log": [log.pk],
-        "job": [str(job.job_id)],
+        "preview": [preview.pk],
+        "job": [str(job.job_id), str(dry_run.job_id)],
     }
 
 
@@ -106,6 +127,8 @@ def kinds(path: str) -> dict[str, str]:
         return {"id": "account"}
     if path.startswith("/api/posts/error-logs/"):
         return {"id": "log"}
+    if path.startswith("/api/posts/previews/"):
+        return {"id": "preview"}
     return {"id": "post"}
 
 
@@ -149,6 +172,7 @@ def rows_of(owner) -> dict:
     rows = [
         *FacebookAccount.objects.filter(owner=owner), *MarketplacePost.objects.filter(account__owner=owner),
         *PostingJob.objects.filter(owner=owner), *ErrorLog.objects.filter(owner=owner),
+        *PostingPreview.objects.filter(job__owner=owner),
     ]
     return {(type(row).__name__, row.pk): getattr(row, "updated_at", None) for row in rows}
 

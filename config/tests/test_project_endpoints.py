@@ -1,4 +1,5 @@
 """Endpoints of the project itself: health, the API's description, errors, CORS and the admin."""
+import re
 from http import HTTPStatus
 
 import pytest
@@ -7,7 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import FacebookAccount
-from postings.models import ErrorLog, MarketplacePost, PostingJob
+from postings.models import ErrorLog, MarketplacePost, PostingJob, PostingPreview
 
 EXPECTED_PATHS = {
     "/api/auth/token/",
@@ -24,11 +25,16 @@ EXPECTED_PATHS = {
     "/api/posts/start-posting/",
     "/api/posts/jobs/",
     "/api/posts/jobs/{job_id}/cancel/",
+    "/api/posts/jobs/{job_id}/previews/",
+    "/api/posts/previews/{id}/screenshot/",
+    "/api/posts/previews/{id}/snapshot/",
     "/api/posts/job-status/{job_id}/",
     "/api/posts/status-stream/{job_id}/",
     "/api/posts/error-logs/",
     "/api/posts/error-logs/{id}/screenshot/",
     "/api/posts/error-logs/{id}/page/",
+    "/api/posts/error-logs/{id}/snapshot/",
+    "/api/posts/error-logs/{id}/trace/",
     "/api/accounts/health-check/",
     "/api/accounts/{id}/validate-session/",
     "/api/health/",
@@ -150,7 +156,9 @@ def admin_rows(django_user_model):
         owner=superuser, post=post, job=job, error_type=ErrorLog.ErrorType.CAPTCHA,
         error_message="A captcha stood in the way",
     )
-    return {"superuser": superuser, "account": account, "post": post, "job": job, "error": error}
+    dry_run = PostingJob.objects.create(owner=superuser, total_posts=1, dry_run=True)
+    preview = PostingPreview.objects.create(job=dry_run, post=post, page_url="http://sim/marketplace/create/item")
+    return {"superuser": superuser, "account": account, "post": post, "job": job, "error": error, "preview": preview}
 
 
 @pytest.mark.parametrize(
@@ -160,6 +168,7 @@ def admin_rows(django_user_model):
         ("postings_marketplacepost", "Vintage road bike"),
         ("postings_postingjob", "job_id"),
         ("postings_errorlog", "A captcha stood in the way"),
+        ("postings_postingpreview", "http://sim/marketplace/create/item"),
     ],
 )
 def test_admin_lists_each_model_to_a_superuser(client, admin_rows, model, shown):
@@ -181,6 +190,18 @@ def test_admin_shows_a_post_change_page_to_a_superuser(client, admin_rows):
 
     assert response.status_code == HTTPStatus.OK
     assert "Vintage road bike" in response.content.decode()
+
+
+def test_the_admin_edits_a_posts_delivery_options_as_checkboxes(client, admin_rows):
+    client.force_login(admin_rows["superuser"])
+    post = admin_rows["post"]
+    MarketplacePost.objects.filter(pk=post.pk).update(delivery=["Door pickup", "Door drop-off"])
+
+    content = client.get(reverse("admin:postings_marketplacepost_change", args=[post.pk])).content.decode()
+
+    boxes = re.findall(r'<input type="checkbox" name="delivery" value="([^"]+)" id="[^"]+"( checked)?>', content)
+    assert boxes == [("Public meetup", ""), ("Door pickup", " checked"), ("Door drop-off", " checked")]
+    assert re.search(r'<input type="checkbox" name="hide_from_friends"', content)
 
 
 def test_admin_is_closed_to_anonymous_visitors(client, admin_rows):

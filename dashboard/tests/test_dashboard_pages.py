@@ -1,5 +1,7 @@
 """The dashboard's pages through Django's test client: login, ownership, what each page shows."""
+import re
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,7 +11,7 @@ from accounts.models import FacebookAccount
 from conftest import image_bytes
 from dashboard import services as demo
 from postings import services
-from postings.models import ErrorLog, MarketplacePost, PostingJob
+from postings.models import ErrorLog, MarketplacePost, PostingJob, PostingPreview
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +36,8 @@ def owned(operator):
     log = services.post_mark_failed(
         job=job, post=post, error_type=ErrorLog.ErrorType.POLICY_REJECTED, message="Facebook refused the listing",
         stack_trace="Traceback (most recent call last): ...",
-        evidence=services.Evidence(page_url="http://sim/x", screenshot_png=image_bytes(), html="<p>refused</p>"),
+        evidence=services.Evidence(page_url="http://sim/x", screenshot_png=image_bytes(), html="<p>refused</p>",
+                                   aria_snapshot='- heading "Refused"', trace_zip=b"PK\x05\x06" + bytes(18)),
     )
     services.job_finish(job=job, status=PostingJob.Status.COMPLETED)
     return {"account": account, "post": post, "job": job, "log": log}
@@ -151,6 +154,30 @@ def test_the_errors_page_shows_the_screenshot_the_folded_trace_and_the_page_text
     assert '<span class="badge type-policy_rejected">policy_rejected</span>' in content
 
 
+def test_the_errors_page_links_the_snapshot_and_the_trace_and_says_how_to_open_it(operator, owned):
+    log = owned["log"]
+
+    content = page_client(operator).get("/errors/").content.decode()
+
+    assert f'<a class="small" href="/api/posts/error-logs/{log.pk}/snapshot/" target="_blank" rel="noopener">' \
+        "Accessibility snapshot</a>" in content
+    assert f'<a class="small" href="/api/posts/error-logs/{log.pk}/trace/" download="trace_{log.pk}.zip">' \
+        "Trace (zip)</a>" in content
+    assert f'<code class="command">.venv/bin/python -m playwright show-trace trace_{log.pk}.zip</code>' in content
+
+
+def test_the_errors_page_offers_no_snapshot_or_trace_a_failure_does_not_have(operator, owned):
+    MarketplacePost.objects.filter(pk=owned["post"].pk).update(status="pending")
+    bare = services.post_mark_failed(job=None, post=owned["post"], error_type="timeout", message="Too slow")
+
+    response = page_client(operator).get(f"/errors/?type=timeout")
+
+    content = response.content.decode()
+    assert [row["log"] for row in response.context["rows"]] == [bare]
+    assert "Accessibility snapshot" not in content and "Trace (zip)" not in content
+    assert "show-trace" not in content
+
+
 def test_the_errors_page_filters_by_listing_type_and_job(operator, owned):
     client, post, job = page_client(operator), owned["post"], owned["job"]
     other = MarketplacePost.objects.create(account=owned["account"], title="Lamp", price=5, category="Household")
@@ -183,3 +210,122 @@ def test_demo_setup_against_the_simulator_is_idempotent(simulator):
 def test_demo_setup_refuses_to_run_against_facebook():
     with pytest.raises(demo.DemoSetupError, match="only runs against the local simulator"):
         demo.demo_setup(base_url="https://www.facebook.com")
+
+
+# Listing options
+
+
+def delivery_boxes(content: str) -> list[tuple[str, bool]]:
+    return [(value, bool(checked)) for value, checked in re.findall(
+        r'<input type="checkbox" name="delivery" value="([^"]+)"( checked)?>', content
+    )]
+
+
+def test_a_new_listing_offers_the_delivery_options_with_public_meetup_ticked(operator, owned):
+    content = page_client(operator).get("/listings/new/").content.decode()
+
+    assert delivery_boxes(content) == [("Public meetup", True), ("Door pickup", False), ("Door drop-off", False)]
+    assert '<input type="checkbox" name="hide_from_friends">' in content
+    assert '<span class="field-error" data-error-for="delivery"></span>' in content
+    assert '<span class="field-error" data-error-for="hide_from_friends"></span>' in content
+
+
+def test_editing_a_listing_shows_its_delivery_options_and_hide_from_friends_as_saved(operator, owned):
+    post = owned["post"]
+    MarketplacePost.objects.filter(pk=post.pk).update(delivery=["Door pickup", "Door drop-off"], hide_from_friends=True)
+
+    content = page_client(operator).get(f"/listings/{post.pk}/edit/").content.decode()
+
+    assert delivery_boxes(content) == [("Public meetup", False), ("Door pickup", True), ("Door drop-off", True)]
+    assert '<input type="checkbox" name="hide_from_friends" checked>' in content
+
+
+def test_the_listing_form_script_sends_the_delivery_options_and_the_flag():
+    script = (Path(__file__).parents[1] / "static" / "dashboard" / "app.js").read_text()
+
+    assert 'body.delivery = fields.getAll("delivery")' in script
+    assert 'body.hide_from_friends = fields.has("hide_from_friends")' in script
+
+
+# Dry runs
+
+
+@pytest.fixture
+def dry_run(operator, owned):
+    """A dry run over three listings: one previewed with a screenshot and a snapshot, one previewed
+    without either, one not reached yet."""
+    account = owned["account"]
+    posts = [
+        MarketplacePost.objects.create(account=account, title=title, price=5, category="Household")
+        for title in ("Brass lamp", "Pine shelf", "Wool rug")
+    ]
+    job, _ = services.posting_job_create(owner=operator, post_ids=[p.pk for p in posts], dry_run=True)
+    full = services.post_preview_record(
+        job=job, post=services.post_begin(job=job, post_id=posts[0].pk),
+        evidence=services.Evidence(
+            page_url="http://sim/create", screenshot_png=image_bytes(), aria_snapshot="- button",
+        ),
+    )
+    bare = services.post_preview_record(
+        job=job, post=services.post_begin(job=job, post_id=posts[1].pk), evidence=services.Evidence(),
+    )
+    return {"job": job, "posts": posts, "full": full, "bare": bare}
+
+
+def test_a_dry_runs_page_has_the_badge_and_each_previewed_listings_last_step(operator, dry_run):
+    job, full = dry_run["job"], dry_run["full"]
+
+    response = page_client(operator).get(f"/jobs/{job.job_id}/")
+
+    content = response.content.decode()
+    assert response.context["state"]["dry_run"] is True
+    assert '<span class="badge dry-run" id="dry-run-badge"' in content and ">Dry run</span>" in content
+    assert '<span class="muted">previewed</span>' in content
+    assert "<th>Last step</th>" in content
+    thumbnail = (
+        f'<a class="screenshot preview" href="/api/posts/previews/{full.pk}/screenshot/" target="_blank" '
+        f'rel="noopener" title="Open the full-size screenshot">\n'
+        f'                <img src="/api/posts/previews/{full.pk}/screenshot/"'
+    )
+    assert thumbnail in content
+    assert f'<a class="small" href="/api/posts/previews/{full.pk}/snapshot/" target="_blank" rel="noopener">' \
+        "Accessibility snapshot</a>" in content
+    assert content.count("/snapshot/") == 1  # the preview without a snapshot links none
+    assert "No screenshot could be taken." in content
+    assert "Not reached yet." in content
+    assert '<dialog class="lightbox" id="lightbox"' in content
+
+
+def test_a_real_jobs_page_has_no_dry_run_badge_and_no_last_step_column(operator, owned):
+    content = page_client(operator).get(f"/jobs/{owned['job'].job_id}/").content.decode()
+
+    assert "Dry run" not in content and "Last step" not in content
+    assert '<span class="muted">posted</span>' in content
+
+
+def test_another_operators_previews_are_not_shown_on_a_job_page_of_ones_own(operator, owned, dry_run, other_operator):
+    rival = MarketplacePost.objects.create(
+        account=FacebookAccount.objects.create(owner=other_operator, email="rival@example.com"),
+        title="Rival's lamp", price=1, category="Household",
+    )
+    PostingPreview.objects.create(job=dry_run["job"], post=rival)  # cannot happen through the services
+
+    content = page_client(operator).get(f"/jobs/{dry_run['job'].job_id}/").content.decode()
+
+    assert "Rival" not in content
+
+
+def test_the_jobs_list_marks_a_dry_run(operator, owned, dry_run):
+    content = page_client(operator).get("/jobs/").content.decode()
+
+    rows = re.findall(r'<tr data-job-id="([^"]+)">(.*?)</tr>', content, re.S)
+    marked = {job_id: '<span class="badge dry-run">Dry run</span>' in row for job_id, row in rows}
+    assert marked == {str(dry_run["job"].job_id): True, str(owned["job"].job_id): False}
+
+
+def test_the_listings_page_offers_a_dry_run_of_the_selection(operator, owned):
+    content = page_client(operator).get("/").content.decode()
+    script = (Path(__file__).parents[1] / "static" / "dashboard" / "app.js").read_text()
+
+    assert '<button type="button" class="button" id="dry-run-selected" disabled' in content
+    assert '{ post_ids: ids, dry_run: dryRun }' in script

@@ -8,8 +8,11 @@ whose "Next" publishes, a "Leave page?" dialog, the item page at the end); each 
 one item to another variant. The driver has no setting for any of them: it reads the page.
 """
 import hashlib
+import json
+import zipfile
 
 import pytest
+from PIL import Image
 
 from postings import services, worker
 from postings.models import ErrorLog, MarketplacePost, PostingJob
@@ -188,3 +191,86 @@ def test_slow_fields_are_waited_for_on_the_2026_form(simulator, operator, make_a
     run(operator, [post])
 
     published_once(simulator, post)
+
+
+@pytest.mark.parametrize("layout", ["classic", "2026"])
+def test_a_dry_run_fills_every_form_to_its_publishing_step_and_publishes_nothing(
+    simulator, operator, make_account, make_post, layout
+):
+    account = make_account(layout=layout)
+    posts = [make_post(account, "Oak table", photos=2), make_post(account, "Desk lamp")]
+
+    job = run(operator, posts, dry_run=True)
+
+    assert (job.status, job.dry_run, job.completed_posts, job.failed_posts) == ("completed", True, 2, 0)
+    assert simulator.listings() == []
+    for post in posts:
+        post.refresh_from_db()
+        assert (post.status, post.claimed_by, post.retry_count, post.listing_url) == ("pending", None, 0, "")
+    previews = list(job.previews.order_by("id"))
+    assert [p.post for p in previews] == posts
+    for preview in previews:
+        with Image.open(preview.screenshot.path) as image:
+            assert image.format == "PNG"
+        assert "/marketplace/create/item" in preview.page_url
+        assert 'button "Next"' in preview.page_snapshot or 'button "Publish"' in preview.page_snapshot
+    if layout == "2026":  # it stopped on the first step whose footer can publish, filled
+        assert "Delivery method" in previews[0].page_snapshot
+        assert 'switch "Boost listing after publish"' not in previews[0].page_snapshot
+
+
+def test_a_real_run_after_a_dry_run_publishes_exactly_the_listing_over_the_draft_it_left(
+    simulator, operator, make_account, make_post
+):
+    account = make_account(layout="2026")
+    post = make_post(account, "Oak table", photos=2)
+    run(operator, [post], dry_run=True)
+    assert simulator.layout(account.c_user)["draft"]["title"] == "Oak table"  # Facebook kept a draft
+
+    job = run(operator, [post])
+
+    assert job.completed_posts == 1
+    listing = published_once(simulator, post)
+    assert listing["photo_digests"] == digests(post)  # the draft's copies of the photos removed
+
+
+def test_a_failed_post_keeps_a_trace_and_an_accessibility_snapshot_without_any_cookie_value(
+    simulator, operator, make_account, make_post
+):
+    simulator.fault("policy_rejection")
+    account = make_account(layout="2026")
+    cookies = {c["name"]: c["value"] for c in json.loads(account.session_path.read_text())["cookies"]}
+    post = make_post(account)
+
+    run(operator, [post])
+
+    log = ErrorLog.objects.get()
+    archive = zipfile.ZipFile(log.trace.path)
+    names = archive.namelist()
+    assert any(name.endswith(".trace") for name in names) and any(name.endswith(".network") for name in names)
+    actions = "".join(archive.read(n).decode(errors="replace") for n in names if n.endswith(".trace"))
+    assert "Oak table" in actions  # the post's own actions are in it (typing the title)
+    everything = b"".join(archive.read(name) for name in names)
+    for value in (cookies["xs"], cookies["c_user"]):
+        assert value.encode() not in everything
+    assert "Commerce Policies" in log.page_snapshot and "- form" in log.page_snapshot
+    assert cookies["xs"] not in log.page_snapshot
+
+
+def test_a_published_post_keeps_no_trace(simulator, operator, make_account, make_post, isolated_files):
+    post = make_post(make_account(layout="2026"))
+
+    run(operator, [post])
+
+    published_once(simulator, post)
+    assert not list((isolated_files / "media").glob("error_traces/*"))
+
+
+def test_tracing_can_be_switched_off(simulator, settings, operator, make_account, make_post):
+    settings.BROWSER_TRACE = False
+    simulator.fault("policy_rejection")
+
+    run(operator, [make_post(make_account(layout="2026"))])
+
+    log = ErrorLog.objects.get()
+    assert (log.error_type, bool(log.trace), bool(log.page_snapshot)) == ("policy_rejected", False, True)

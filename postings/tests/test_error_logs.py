@@ -1,4 +1,7 @@
-"""/api/posts/error-logs/ and its screenshot and page endpoints: seed section 2, the failures of posting."""
+"""/api/posts/error-logs/ and its screenshot, page, snapshot and trace endpoints: seed section 2, the
+failures of posting."""
+import io
+import zipfile
 from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -16,6 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from conftest import image_bytes
 from postings import services
 from postings.models import ErrorLog, MarketplacePost, PostingJob
+from postings.serializers import error_page_name
 from postings.services import Evidence
 from postings.tests.factories import AccountFactory, PostFactory
 
@@ -26,6 +30,19 @@ PNG = image_bytes()
 HTML = "<html><script>alert(1)</script></html>"
 PAGE_URL = "http://x/marketplace/create/item"
 TRACEBACK = 'Traceback (most recent call last):\n  File "engine.py", line 1\nCaptchaRequired: checkpoint'
+SNAPSHOT = '- heading "Security check" [level=1]\n- text: "<img src=x onerror=alert(1)>"\n- button "Continue"\n'
+
+
+def trace_zip() -> bytes:
+    """A small zip shaped like a Playwright trace."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("trace.trace", '{"type": "context-options"}\n')
+        archive.writestr("trace.network", "")
+    return buffer.getvalue()
+
+
+TRACE = trace_zip()
 
 
 def screenshot_url(log) -> str:
@@ -36,8 +53,16 @@ def page_url(log) -> str:
     return f"/api/posts/error-logs/{log.pk}/page/"
 
 
+def snapshot_url(log) -> str:
+    return f"/api/posts/error-logs/{log.pk}/snapshot/"
+
+
+def trace_url(log) -> str:
+    return f"/api/posts/error-logs/{log.pk}/trace/"
+
+
 def evidence() -> Evidence:
-    return Evidence(page_url=PAGE_URL, screenshot_png=PNG, html=HTML)
+    return Evidence(page_url=PAGE_URL, screenshot_png=PNG, html=HTML, aria_snapshot=SNAPSHOT, trace_zip=TRACE)
 
 
 def fail(post=None, job=None, *, error_type=ErrorLog.ErrorType.CAPTCHA, message="Facebook asked for a CAPTCHA",
@@ -83,7 +108,9 @@ def log(post, job):
 # The answer's shape
 
 
-def test_a_failure_with_evidence_is_listed_whole_with_links_to_its_screenshot_and_page(api, post, job, account):
+def test_a_failure_with_evidence_is_listed_whole_with_links_to_its_screenshot_page_snapshot_and_trace(
+    api, post, job, account
+):
     log = fail(post, job)
 
     response = api.get(LIST_URL)
@@ -106,6 +133,8 @@ def test_a_failure_with_evidence_is_listed_whole_with_links_to_its_screenshot_an
                 "job_id": str(job.job_id),
                 "account_id": account.pk,
                 "page_html": page_url(log),
+                "page_snapshot": snapshot_url(log),
+                "trace": trace_url(log),
             }
         ],
     }
@@ -133,6 +162,8 @@ def test_a_failure_without_evidence_has_null_screenshot_and_page_links(api, post
                 "job_id": str(job.job_id),
                 "account_id": account.pk,
                 "page_html": None,
+                "page_snapshot": None,
+                "trace": None,
             }
         ],
     }
@@ -161,6 +192,8 @@ def test_a_job_level_failure_has_no_post_no_title_and_no_account(api, job):
                 "job_id": str(job.job_id),
                 "account_id": None,
                 "page_html": None,
+                "page_snapshot": None,
+                "trace": None,
             }
         ],
     }
@@ -355,20 +388,28 @@ def test_filtering_by_another_operators_object_finds_nothing(other_api, log, par
     assert response.json() == {"count": 0, "error_logs": []}
 
 
-@pytest.mark.parametrize("url", [screenshot_url, page_url], ids=["screenshot", "page"])
-def test_another_operator_gets_404_for_the_screenshot_and_the_page(other_api, other_operator, log, url):
+EVIDENCE_URLS = [screenshot_url, page_url, snapshot_url, trace_url]
+EVIDENCE_IDS = ["screenshot", "page", "snapshot", "trace"]
+
+
+@pytest.mark.parametrize("url", EVIDENCE_URLS, ids=EVIDENCE_IDS)
+def test_another_operator_gets_404_for_the_screenshot_page_snapshot_and_trace(other_api, other_operator, log, url):
     assert other_api.get(url(log)).status_code == HTTPStatus.NOT_FOUND
     assert other_api.get(url(log), HTTP_ACCEPT="image/*").status_code == HTTPStatus.NOT_FOUND
-    assert cookie_client(other_operator).get(url(log)).status_code == HTTPStatus.NOT_FOUND
+    response = cookie_client(other_operator).get(url(log))
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.content == cookie_client(other_operator).get(url(ErrorLog(pk=log.pk + 1000))).content
+    assert TRACE not in response.content and b"Security check" not in response.content
 
 
-@pytest.mark.parametrize("url", [lambda log: LIST_URL, screenshot_url, page_url], ids=["list", "screenshot", "page"])
+@pytest.mark.parametrize("url", [lambda log: LIST_URL, *EVIDENCE_URLS], ids=["list", *EVIDENCE_IDS])
 def test_without_credentials_every_error_log_endpoint_is_401(log, url):
     response = APIClient().get(url(log))
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert b"\x89PNG" not in response.content
     assert b"alert(1)" not in response.content
+    assert TRACE not in response.content
 
 
 # The screenshot
@@ -400,16 +441,16 @@ def test_the_access_cookie_alone_is_enough_to_get_the_screenshot(operator, log):
     assert response.content == PNG
 
 
-def test_a_log_without_a_screenshot_has_no_screenshot_and_no_page(api, post, job):
+@pytest.mark.parametrize("url", EVIDENCE_URLS, ids=EVIDENCE_IDS)
+def test_a_log_without_evidence_answers_404_for_each_piece_of_it(api, post, job, url):
     log = fail(post, job, with_evidence=False)
 
-    assert api.get(screenshot_url(log)).status_code == HTTPStatus.NOT_FOUND
-    assert api.get(page_url(log)).status_code == HTTPStatus.NOT_FOUND
+    assert api.get(url(log)).status_code == HTTPStatus.NOT_FOUND
 
 
-def test_an_unknown_log_id_is_404(api, log):
-    assert api.get(f"/api/posts/error-logs/{log.pk + 1000}/screenshot/").status_code == HTTPStatus.NOT_FOUND
-    assert api.get(f"/api/posts/error-logs/{log.pk + 1000}/page/").status_code == HTTPStatus.NOT_FOUND
+@pytest.mark.parametrize("url", EVIDENCE_URLS, ids=EVIDENCE_IDS)
+def test_an_unknown_log_id_is_404(api, log, url):
+    assert api.get(url(ErrorLog(pk=log.pk + 1000))).status_code == HTTPStatus.NOT_FOUND
 
 
 # The captured page
@@ -434,6 +475,106 @@ def test_a_browser_navigating_to_the_page_still_gets_plain_text(operator, log):
     assert response.content == HTML.encode()
 
 
+# The accessibility snapshot
+
+
+def test_the_snapshot_is_sandboxed_plain_text_with_exactly_the_captured_yaml(operator, log):
+    response = cookie_client(operator).get(snapshot_url(log), HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Content-Security-Policy"] == "sandbox"
+    assert response.content.decode() == SNAPSHOT
+
+
+def test_a_snapshot_alone_is_kept_and_linked_without_a_screenshot(api, post, job):
+    log = services.post_mark_failed(
+        job=job, post=post, error_type=ErrorLog.ErrorType.LAYOUT_CHANGED, message="No 'Title' field",
+        evidence=Evidence(page_url=PAGE_URL, aria_snapshot=SNAPSHOT),
+    )
+
+    [item] = api.get(LIST_URL).json()["error_logs"]
+
+    assert (item["screenshot"], item["page_html"], item["page_snapshot"], item["trace"]) == (
+        None, None, snapshot_url(log), None,
+    )
+    assert api.get(snapshot_url(log)).content.decode() == SNAPSHOT
+
+
+# The trace
+
+
+def test_the_owner_downloads_the_trace_as_a_zip_attachment_named_for_the_log(api, log):
+    response = api.get(trace_url(log))
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == f'attachment; filename="trace_{log.pk}.zip"'
+    assert response.content == TRACE
+    assert zipfile.ZipFile(io.BytesIO(response.content)).namelist() == ["trace.trace", "trace.network"]
+
+
+def test_the_access_cookie_alone_is_enough_to_download_the_trace(operator, log):
+    response = cookie_client(operator).get(trace_url(log), HTTP_ACCEPT="text/html,*/*;q=0.8")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.content == TRACE
+
+
+def test_a_trace_alone_is_kept_and_linked_without_a_screenshot(api, post, job, settings):
+    log = services.post_mark_failed(
+        job=job, post=post, error_type=ErrorLog.ErrorType.TIMEOUT, message="Publish did not come",
+        evidence=Evidence(trace_zip=TRACE),
+    )
+
+    [item] = api.get(LIST_URL).json()["error_logs"]
+
+    assert (item["screenshot"], item["page_snapshot"], item["trace"]) == (None, None, trace_url(log))
+    assert (Path(settings.MEDIA_ROOT) / log.trace.name).read_bytes() == TRACE
+
+
+def test_a_trace_that_cannot_be_written_still_logs_the_failure_with_the_rest_of_its_evidence(
+    api, monkeypatch, settings, post, job, caplog
+):
+    real_save = FileSystemStorage._save
+
+    def zip_disk_full(self, name, content):
+        if name.endswith(".zip"):
+            raise OSError(28, "No space left on device")
+        return real_save(self, name, content)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", zip_disk_full)
+
+    log = fail(post, job)
+
+    stored = ErrorLog.objects.get()
+    assert stored.pk == log.pk and not stored.trace
+    assert "trace of a failure could not be written" in caplog.text
+    [item] = api.get(LIST_URL).json()["error_logs"]
+    assert (item["screenshot"], item["page_html"], item["page_snapshot"], item["trace"]) == (
+        screenshot_url(log), page_url(log), snapshot_url(log), None,
+    )
+    assert api.get(trace_url(log)).status_code == HTTPStatus.NOT_FOUND
+    folder = Path(settings.MEDIA_ROOT) / "error_traces"
+    assert not folder.exists() or not any(folder.iterdir())
+    post.refresh_from_db()
+    assert post.status == MarketplacePost.Status.FAILED
+
+
+def test_a_log_row_that_cannot_be_saved_leaves_no_evidence_files_behind(monkeypatch, settings, post, job):
+    def database_gone(self, *args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(ErrorLog, "save", database_gone)
+
+    with pytest.raises(RuntimeError):
+        fail(post, job)
+
+    for folder in ("error_screenshots", "error_traces"):
+        path = Path(settings.MEDIA_ROOT) / folder
+        assert not path.exists() or not any(path.iterdir()), folder
+
+
 # Where the files live
 
 
@@ -445,6 +586,30 @@ def test_the_screenshot_and_its_html_are_stored_side_by_side_under_error_screens
     assert png.suffix == ".png"
     assert png.read_bytes() == PNG
     assert png.with_suffix(".html").read_text() == HTML
+
+
+def test_the_trace_is_stored_under_error_traces_and_the_snapshot_in_the_row(settings, log):
+    media = Path(settings.MEDIA_ROOT)
+    trace = media / log.trace.name
+
+    assert trace.parent == media / "error_traces"
+    assert (trace.suffix, trace.stem) == (".zip", Path(log.screenshot.name).stem)
+    assert trace.read_bytes() == TRACE
+    assert ErrorLog.objects.get(pk=log.pk).page_snapshot == SNAPSHOT
+
+
+def test_deleting_a_listing_deletes_its_logs_screenshot_page_and_trace_files(
+    api, settings, post, log, django_capture_on_commit_callbacks
+):
+    media = Path(settings.MEDIA_ROOT)
+    files = [media / log.screenshot.name, media / error_page_name(log), media / log.trace.name]
+    assert all(path.is_file() for path in files)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(f"/api/posts/{post.pk}/").status_code == HTTPStatus.NO_CONTENT
+
+    assert not ErrorLog.objects.exists()
+    assert [path for path in files if path.exists()] == []
 
 
 def test_two_failures_of_the_same_post_keep_two_different_screenshots(settings, post, job):
@@ -463,11 +628,11 @@ def test_media_is_not_served_publicly(settings, operator, log, make_client):
     client = cookie_client(operator) if make_client == "owner" else make_client()
     assert (Path(settings.MEDIA_ROOT) / log.screenshot.name).is_file()  # it exists: only the URL is closed
 
-    for name in (log.screenshot.name, log.screenshot.name.rsplit(".", 1)[0] + ".html"):
+    for name in (log.screenshot.name, log.screenshot.name.rsplit(".", 1)[0] + ".html", log.trace.name):
         response = client.get(f"{settings.MEDIA_URL}{name}")
 
         assert response.status_code == HTTPStatus.NOT_FOUND
-        assert response.content not in (PNG, HTML.encode())
+        assert response.content not in (PNG, HTML.encode(), TRACE)
 
 
 # Queries
@@ -559,10 +724,12 @@ def test_a_screenshot_that_cannot_be_written_still_logs_the_failure_without_it(
     job.refresh_from_db()
     assert job.failed_posts == 1
     [item] = api.get(LIST_URL).json()["error_logs"]
-    assert (item["id"], item["screenshot"], item["page_html"]) == (log.pk, None, None)
+    assert (item["id"], item["screenshot"], item["page_html"], item["trace"]) == (log.pk, None, None, None)
+    assert item["page_snapshot"] == snapshot_url(log)  # in the row, not a file: kept
     assert api.get(screenshot_url(log)).status_code == HTTPStatus.NOT_FOUND
-    folder = Path(settings.MEDIA_ROOT) / "error_screenshots"
-    assert not folder.exists() or not any(folder.iterdir())
+    for name in ("error_screenshots", "error_traces"):
+        folder = Path(settings.MEDIA_ROOT) / name
+        assert not folder.exists() or not any(folder.iterdir())
 
 
 def test_a_page_that_cannot_be_written_still_logs_the_failure_with_no_dead_link(api, monkeypatch, post, job):
@@ -579,7 +746,7 @@ def test_a_page_that_cannot_be_written_still_logs_the_failure_with_no_dead_link(
 
     [item] = api.get(LIST_URL).json()["error_logs"]
     assert item["id"] == log.pk
-    for link in (item["screenshot"], item["page_html"]):
+    for link in (item["screenshot"], item["page_html"], item["page_snapshot"], item["trace"]):
         if link is not None:
             assert api.get(link).status_code == HTTPStatus.OK, link
     post.refresh_from_db()

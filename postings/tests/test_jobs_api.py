@@ -39,6 +39,7 @@ def test_start_posting_answers_202_with_the_seed_body_and_the_worker_posts(
         "total_selected": 3,
         "log_file": str(django_settings.LOG_DIR / f"job_{job.job_id}.log"),
         "status_stream_url": f"/api/posts/status-stream/{job.job_id}/",
+        "dry_run": False,
     }
     job = wait_until(lambda: PostingJob.objects.filter(pk=job.pk, status="completed").first(), what="the job")
     assert (job.completed_posts, job.failed_posts) == (2, 0)
@@ -46,6 +47,32 @@ def test_start_posting_answers_202_with_the_seed_body_and_the_worker_posts(
     status = api.get(f"/api/posts/job-status/{job.job_id}/").json()
     assert (status["status"], status["progress_percentage"], status["final"]) == ("completed", 100.0, True)
     assert "Job completed: 2 posted, 0 failed of 2" in open(body["log_file"]).read()
+
+
+def test_a_dry_run_publishes_nothing_leaves_each_listing_pending_and_shows_its_last_step(
+    worker_env, simulator, api, make_account, make_post
+):
+    account = make_account()
+    posts = [make_post(account, "Chair"), make_post(account, "Sofa")]
+
+    response = api.post("/api/posts/start-posting/", {"post_ids": [p.pk for p in posts], "dry_run": True}, format="json")
+
+    assert response.status_code == HTTPStatus.ACCEPTED
+    assert response.json()["dry_run"] is True
+    job = wait_until(lambda: PostingJob.objects.filter(job_id=response.json()["job_id"]).exclude(
+        status__in=PostingJob.ACTIVE_STATUSES).first(), what="the dry run")
+    assert (job.status, job.completed_posts, job.failed_posts) == ("completed", 2, 0)
+    assert simulator.listings() == []
+    assert set(MarketplacePost.objects.values_list("status", "claimed_by", "listing_url")) == {("pending", None, "")}
+    status = api.get(f"/api/posts/job-status/{job.job_id}/").json()
+    assert (status["dry_run"], status["previews_url"]) == (True, f"/api/posts/jobs/{job.job_id}/previews/")
+    previews = api.get(status["previews_url"]).json()
+    assert previews["count"] == 2
+    assert sorted(item["post_title"] for item in previews["previews"]) == ["Chair", "Sofa"]
+    for item in previews["previews"]:
+        screenshot = api.get(item["screenshot"])
+        assert (screenshot.status_code, screenshot.content[:8]) == (HTTPStatus.OK, b"\x89PNG\r\n\x1a\n")
+        assert api.get(item["page_snapshot"]).status_code == HTTPStatus.OK
 
 
 def test_start_posting_with_an_empty_body_takes_every_pending_post(worker_env, api, make_account, make_post):

@@ -71,6 +71,8 @@ def test_create_answers_the_whole_pending_post_and_stores_it(api, account):
         "category": "Furniture",
         "condition": "Used - Like New",
         "location": "Austin, TX",
+        "delivery": ["Public meetup"],
+        "hide_from_friends": False,
         "images": [],
         "status": "pending",
         "error_message": "",
@@ -90,6 +92,126 @@ def test_condition_written_with_an_en_dash_is_stored_with_a_hyphen(api, account)
     assert response.status_code == HTTPStatus.CREATED
     assert response.json()["condition"] == "Used - Good"
     assert MarketplacePost.objects.get().condition == MarketplacePost.Condition.USED_GOOD
+
+
+ACCEPTED = "Public meetup, Door pickup, Door drop-off"
+
+
+def test_delivery_options_and_hide_from_friends_are_stored_and_answered(api, account):
+    body = valid_body(account) | {"delivery": ["Door drop-off", "Public meetup"], "hide_from_friends": True}
+
+    response = api.post(LIST_URL, body, format="json")
+
+    assert response.status_code == HTTPStatus.CREATED
+    post = MarketplacePost.objects.get()
+    assert (post.delivery, post.hide_from_friends) == (["Door drop-off", "Public meetup"], True)
+    assert {key: response.json()[key] for key in ("location", "delivery", "hide_from_friends")} == {
+        "location": "Austin, TX", "delivery": ["Door drop-off", "Public meetup"], "hide_from_friends": True,
+    }
+    assert list(response.json())[7:10] == ["location", "delivery", "hide_from_friends"]
+
+
+def test_other_spellings_of_the_delivery_options_are_stored_as_marketplace_names_them(api, account):
+    body = valid_body(account) | {"delivery": ["Door pick-up", "Door dropoff", "Public  meetup"]}
+
+    response = api.post(LIST_URL, body, format="json")
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert response.json()["delivery"] == ["Door pickup", "Door drop-off", "Public meetup"]
+    assert MarketplacePost.objects.get().delivery == ["Door pickup", "Door drop-off", "Public meetup"]
+
+
+@pytest.mark.parametrize(
+    ("delivery", "errors"),
+    [
+        pytest.param([], [f"Choose at least one delivery option: {ACCEPTED}."], id="empty"),
+        pytest.param(
+            ["Drone"], [f'"Drone" is not a delivery option; choose from: {ACCEPTED}.'], id="unknown name",
+        ),
+        pytest.param(
+            ["Public meetup", "Shipping", "Teleport"],
+            [f'"Shipping" is not a delivery option; choose from: {ACCEPTED}.',
+             f'"Teleport" is not a delivery option; choose from: {ACCEPTED}.'],
+            id="two unknown names",
+        ),
+        pytest.param(
+            ["Door pickup", "Door pickup"], ['"Door pickup" is listed more than once.'], id="duplicate",
+        ),
+        pytest.param(
+            ["Door pickup", "Door pick-up"], ['"Door pick-up" is listed more than once (as "Door pickup").'],
+            id="duplicate by another spelling",
+        ),
+        pytest.param(
+            "Public meetup", [f"Expected a list of delivery options, from: {ACCEPTED}."], id="a string, not a list",
+        ),
+        pytest.param([7], [f'"7" is not a delivery option; choose from: {ACCEPTED}.'], id="a number"),
+        pytest.param(None, ["This field may not be null."], id="null"),
+    ],
+)
+def test_bad_delivery_options_are_a_400_naming_the_bad_value_and_the_accepted_ones(api, account, delivery, errors):
+    response = api.post(LIST_URL, valid_body(account) | {"delivery": delivery}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"delivery": errors}
+    assert not MarketplacePost.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0, None, [True]])
+def test_hide_from_friends_must_be_true_or_false(api, account, value):
+    response = api.post(LIST_URL, valid_body(account) | {"hide_from_friends": value}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert list(response.json()) == ["hide_from_friends"]
+    assert not MarketplacePost.objects.exists()
+
+
+def test_a_form_upload_may_send_delivery_as_repeated_fields_and_the_flag_as_text(api, account):
+    body = valid_body(account) | {"delivery": ["Door pickup", "Door drop-off"], "hide_from_friends": "true"}
+
+    response = api.post(LIST_URL, body, format="multipart")
+
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    post = MarketplacePost.objects.get()
+    assert (post.delivery, post.hide_from_friends) == (["Door pickup", "Door drop-off"], True)
+
+
+def test_patching_other_fields_keeps_the_delivery_options_and_the_flag(api, account):
+    post = PostFactory(account=account, delivery=["Door pickup"], hide_from_friends=True)
+
+    response = api.patch(detail_url(post), {"title": "Walnut desk"}, format="json")
+
+    assert response.status_code == HTTPStatus.OK
+    post.refresh_from_db()
+    assert (post.delivery, post.hide_from_friends) == (["Door pickup"], True)
+
+
+def test_patching_the_delivery_options_replaces_them(api, post):
+    response = api.patch(detail_url(post), {"delivery": ["Door drop-off"], "hide_from_friends": True}, format="json")
+
+    assert response.status_code == HTTPStatus.OK
+    assert (response.json()["delivery"], response.json()["hide_from_friends"]) == (["Door drop-off"], True)
+    post.refresh_from_db()
+    assert (post.delivery, post.hide_from_friends) == (["Door drop-off"], True)
+
+
+def test_patching_an_empty_delivery_list_is_refused_and_keeps_the_old_one(api, post):
+    response = api.patch(detail_url(post), {"delivery": []}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"delivery": [f"Choose at least one delivery option: {ACCEPTED}."]}
+    post.refresh_from_db()
+    assert post.delivery == ["Public meetup"]
+
+
+def test_the_schema_lists_the_delivery_options_as_an_enum(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+
+    for name in ("Post", "PostRequest", "PatchedPostRequest"):
+        delivery = schema["components"]["schemas"][name]["properties"]["delivery"]
+        assert (delivery["type"], delivery["minItems"], delivery["uniqueItems"]) == ("array", 1, True)
+        enum = schema["components"]["schemas"][delivery["items"]["$ref"].rsplit("/", 1)[-1]]
+        assert enum["enum"] == ["Public meetup", "Door pickup", "Door drop-off"]
+        assert schema["components"]["schemas"][name]["properties"]["hide_from_friends"]["type"] == "boolean"
 
 
 def _without(key):

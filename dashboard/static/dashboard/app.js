@@ -156,6 +156,7 @@
 
   function initListings() {
     const postButton = $("#post-selected");
+    const dryRunButton = $("#dry-run-selected");
     const message = $("#listings-message");
     const boxes = $$(".select-post:not(:disabled)");
     const all = $("#select-all");
@@ -167,6 +168,8 @@
       const count = selected().length;
       postButton.disabled = count === 0;
       postButton.textContent = count ? `Post selected (${count})` : "Post selected";
+      dryRunButton.disabled = count === 0;
+      dryRunButton.textContent = count ? `Dry run selected (${count})` : "Dry run selected";
       if (all) {
         all.checked = count > 0 && count === boxes.length;
         all.indeterminate = count > 0 && count < boxes.length;
@@ -182,19 +185,22 @@
     }
     update();
 
-    postButton.addEventListener("click", async () => {
+    // A dry run fills each form to its last step and captures it, publishing nothing.
+    async function start(button, dryRun) {
       const ids = selected();
       if (!ids.length) return;
-      setBusy(postButton, true, "Starting…");
-      const { ok, data } = await api("POST", "/api/posts/start-posting/", { post_ids: ids });
+      setBusy(button, true, "Starting…");
+      const { ok, data } = await api("POST", "/api/posts/start-posting/", { post_ids: ids, dry_run: dryRun });
       if (ok) {
         location.href = jobUrl(data.job_id);
         return;
       }
-      setBusy(postButton, false);
+      setBusy(button, false);
       update();
       say(message, errorText(data.post_ids ? { detail: data.post_ids.join(" ") } : data), "error");
-    });
+    }
+    postButton.addEventListener("click", () => start(postButton, false));
+    dryRunButton.addEventListener("click", () => start(dryRunButton, true));
 
     $$("button.retry").forEach((button) => {
       button.addEventListener("click", async () => {
@@ -272,6 +278,8 @@
       }
       body.account = body.account ? Number(body.account) : null;
       if (body.price === "") body.price = null;
+      body.delivery = fields.getAll("delivery").map(String); // none ticked: the API says to choose one
+      body.hide_from_friends = fields.has("hide_from_friends");
 
       const postId = form.dataset.postId;
       const saved = postId
@@ -472,7 +480,9 @@
       setConnection("ended", "ended");
       field("ended").hidden = false;
       const done = state.completed_posts + state.failed_posts;
-      if (state.status === "cancelled") {
+      if (state.dry_run && state.status === "completed") {
+        say(field("message"), `Dry run done: ${state.completed_posts} previewed, ${state.failed_posts} failed. Nothing was published; every listing is still pending.`, state.failed_posts ? "" : "success");
+      } else if (state.status === "cancelled") {
         say(field("message"), `Cancelled after ${done} of ${state.total_posts}: the other ${state.total_posts - done} stay pending.`);
       } else if (state.status === "completed") {
         say(field("message"), `Done: ${state.completed_posts} posted, ${state.failed_posts} failed.`, state.failed_posts ? "" : "success");
@@ -521,6 +531,7 @@
       }
     });
 
+    initLightbox();
     render(state);
     if (!state.final) connect();
   }
@@ -538,25 +549,48 @@
     }, 3000);
   }
 
+  // --- screenshots: a click opens the full size in the page's lightbox ---------------------------
+
+  function initLightbox() {
+    const lightbox = $("#lightbox");
+    if (!lightbox) return;
+    const image = $("#lightbox-image");
+    // Delegated: the job page renders its table again as the job goes on.
+    document.addEventListener("click", (event) => {
+      const link = event.target.closest("a.screenshot");
+      if (!link || !lightbox.showModal || event.ctrlKey || event.metaKey || event.shiftKey) return; // a new tab, as asked
+      event.preventDefault();
+      image.src = link.href;
+      $("#lightbox-open").href = link.href;
+      lightbox.showModal();
+    });
+    lightbox.addEventListener("click", (event) => {
+      if (event.target === lightbox) lightbox.close(); // a click on the backdrop
+    });
+  }
+
   // --- errors ------------------------------------------------------------------------------------
 
   function initErrors() {
     const form = $("#error-filters");
     $$("select", form).forEach((select) => select.addEventListener("change", () => form.requestSubmit()));
+    initLightbox();
 
-    const lightbox = $("#lightbox");
-    const image = $("#lightbox-image");
-    $$("a.screenshot").forEach((link) => {
-      link.addEventListener("click", (event) => {
-        if (!lightbox.showModal || event.ctrlKey || event.metaKey || event.shiftKey) return; // a new tab, as asked
-        event.preventDefault();
-        image.src = link.href;
-        $("#lightbox-open").href = link.href;
-        lightbox.showModal();
+    $$("button.copy-command").forEach((button) => {
+      button.addEventListener("click", async () => {
+        const command = button.parentElement.querySelector("code.command").textContent.trim();
+        try {
+          await navigator.clipboard.writeText(command);
+          button.textContent = "Copied";
+        } catch (error) {
+          // No clipboard (plain http, or refused): select the text so that a copy shortcut takes it.
+          const range = document.createRange();
+          range.selectNodeContents(button.parentElement.querySelector("code.command"));
+          getSelection().removeAllRanges();
+          getSelection().addRange(range);
+          button.textContent = "Press Ctrl+C";
+        }
       });
-    });
-    lightbox.addEventListener("click", (event) => {
-      if (event.target === lightbox) lightbox.close(); // a click on the backdrop
     });
   }
 

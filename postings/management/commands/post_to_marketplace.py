@@ -13,7 +13,8 @@ EXIT_ALL_POSTED, EXIT_SOME_FAILED, EXIT_JOB_FAILED = 0, 1, 2
 class Command(BaseCommand):
     help = (
         "Post listings to Facebook Marketplace. --job-id runs a job created by the API; "
-        "--post-ids or --all-pending create one. Exit code: 0 all posted, 1 some failed, 2 the job failed."
+        "--post-ids or --all-pending create one (--dry-run: fill each form to its last step, publish nothing). "
+        "Exit code: 0 all posted, 1 some failed, 2 the job failed."
     )
 
     def add_arguments(self, parser):
@@ -23,17 +24,30 @@ class Command(BaseCommand):
         which.add_argument("--all-pending", action="store_true", help="post every pending listing")
         parser.add_argument("--account", type=int, help="with --all-pending: only this account's listings")
         parser.add_argument("--operator", help="with --all-pending: only this operator's listings (username)")
+        parser.add_argument(
+            "--dry-run", action="store_true",
+            help="with --post-ids or --all-pending: fill each form to its last step and capture it, publish "
+            "nothing, leave the listings pending (with --job-id the job's own setting decides)",
+        )
 
-    def handle(self, *args, job_id=None, post_ids=None, all_pending=False, account=None, operator=None, **options):
-        job = PostingJob.objects.filter(job_id=job_id).first() if job_id else self._create_job(post_ids, account, operator)
+    def handle(self, *args, job_id=None, post_ids=None, all_pending=False, account=None, operator=None,
+               dry_run=False, **options):
+        if job_id:
+            job = PostingJob.objects.filter(job_id=job_id).first()
+        else:
+            job = self._create_job(post_ids, account, operator, dry_run)
         if job is None:
             raise CommandError(f"No job {job_id}")
         self.interactive = sys.stdout.isatty()
-        self.stdout.write(f"Job {job.job_id}: {job.total_posts} post(s)")
+        if dry_run and not job.dry_run:
+            self.stderr.write(self.style.WARNING(f"--dry-run is ignored: job {job.job_id} was created as a real run."))
+        self.stdout.write(f"Job {job.job_id}: {job.total_posts} post(s)"
+                          f"{' - a dry run: nothing will be published' if job.dry_run else ''}")
         job = worker.run_job(job_id=job.job_id, progress=self._progress)
         if self.interactive:
             self.stdout.write("")
-        summary = f"Job {job.status}: {job.completed_posts} posted, {job.failed_posts} failed of {job.total_posts}"
+        done = "previewed (dry run, nothing published)" if job.dry_run else "posted"
+        summary = f"Job {job.status}: {job.completed_posts} {done}, {job.failed_posts} failed of {job.total_posts}"
         if job.status == PostingJob.Status.FAILED:
             self.stderr.write(self.style.ERROR(f"{summary}. {job.error_message}"))
             sys.exit(EXIT_JOB_FAILED)
@@ -43,7 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(summary))
         sys.exit(EXIT_ALL_POSTED)
 
-    def _create_job(self, post_ids, account, operator) -> PostingJob:
+    def _create_job(self, post_ids, account, operator, dry_run: bool) -> PostingJob:
         posts = MarketplacePost.objects.all()
         if post_ids:
             posts = posts.filter(pk__in=post_ids)
@@ -61,7 +75,7 @@ class Command(BaseCommand):
         owner = get_user_model().objects.get(pk=owners.pop())
         ids = post_ids or list(posts.values_list("pk", flat=True))
         try:
-            job, _ = services.posting_job_create(owner=owner, post_ids=ids)
+            job, _ = services.posting_job_create(owner=owner, post_ids=ids, dry_run=dry_run)
         except services.NothingToPost as exc:
             raise CommandError(str(exc)) from None
         except ValidationError as exc:
