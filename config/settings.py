@@ -49,6 +49,14 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
 
 
+def env_choice(name: str, default: str, choices: dict[str, str]) -> str:
+    """One of `choices` (what may be written -> the value it means)."""
+    raw = (os.environ.get(name) or default).strip().lower()
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(sorted(choices))}, not {raw!r}")
+    return choices[raw]
+
+
 def env_number(name: str, default: float, cast=float, minimum: float = 0):
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -206,8 +214,12 @@ MARKETPLACE_SELECTORS_FILE = env_str("MARKETPLACE_SELECTORS_FILE")
 BROWSER_EXECUTABLE = env_str("BROWSER_EXECUTABLE")
 BROWSER_HEADLESS = env_bool("BROWSER_HEADLESS", True)
 BROWSER_TIMEOUT_SECONDS = env_number("BROWSER_TIMEOUT_SECONDS", 30.0, minimum=1)
-# Record a Playwright trace of every post, kept (cookie values scrubbed) only when the post fails.
-BROWSER_TRACE = env_bool("BROWSER_TRACE", True)
+# A Playwright trace of every post, kept (cookie values scrubbed) only when the post fails: "on"
+# records actions, DOM snapshots and network; "full" adds screenshots (Playwright's film strip);
+# "off" records nothing. Costs per listing are in the README's benchmarks.
+BROWSER_TRACE = env_choice("BROWSER_TRACE", "on", {
+    "on": "on", "true": "on", "full": "full", "off": "off", "false": "off",
+})
 
 
 # Between two posts of one account: random in [min, max]. The default is gentle enough for the

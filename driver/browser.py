@@ -48,21 +48,21 @@ def _accept_before_unload(dialog) -> None:
 class AccountBrowser:
     """The browser context of one account, loaded from its storage state.
 
-    With `trace`, Playwright's tracing records each post as a chunk (actions, DOM snapshots,
-    screenshots, network), kept only when asked, with every cookie value scrubbed out of it.
+    With `trace` "on", Playwright's tracing records each post as a chunk (actions, DOM snapshots,
+    network; "full" adds screenshots), kept only when asked, with every cookie value scrubbed out.
     """
 
-    def __init__(self, browser: Browser, *, state: dict, target: Target, trace: bool = False, identity: dict | None = None):
+    def __init__(self, browser: Browser, *, state: dict, target: Target, trace: str = "off", identity: dict | None = None):
         self.state = state
         self.target = target
         self.context: BrowserContext = browser.new_context(
             storage_state=state_for_target(state, target.base_url), **(identity or DEFAULT_IDENTITY),
         )
         self.context.set_default_timeout(target.timeout_ms)
-        self.trace = trace
+        self.trace = trace != "off"
         self._tracing = False
-        if trace:
-            self.context.tracing.start(screenshots=True, snapshots=True)
+        if self.trace:
+            self.context.tracing.start(screenshots=trace == "full", snapshots=True)
         self._page: Page | None = None
         self.hints: dict = {}  # what this account's form has shown, for ListingForm
 

@@ -180,8 +180,7 @@ class ListingForm:
         """Fill what this step of the form shows and has not been filled yet."""
         if first:
             self._photos(photos)
-            self._text("title", listing.title)
-            self._price(listing.price)
+            self._title_and_price(listing.title, listing.price)
             self._category(listing.category)
             self._choose("condition", listing.condition)
             if listing.description:
@@ -208,27 +207,26 @@ class ListingForm:
     def _footer_button(self) -> tuple[Locator, str]:
         """The step footer's Next or Publish (never the photo carousel's "Next" arrow)."""
         names = self.form.get_by_role("button", name=any_name([self.s["next"], self.s["publish"]]))
-        self._act("next", lambda: names.first.wait_for(state="visible", timeout=self.timeout_ms), "Next or Publish button")
-        index = names.evaluate_all(signals.FOOTER_INDEX, normalise(self.s["carousel_previous"]))
+        index, name = names.evaluate_all(signals.FOOTER_INDEX, normalise(self.s["carousel_previous"]))
+        if index < 0:  # the step is still being drawn
+            self._act("next", lambda: names.first.wait_for(state="visible", timeout=self.timeout_ms), "Next or Publish button")
+            index, name = names.evaluate_all(signals.FOOTER_INDEX, normalise(self.s["carousel_previous"]))
         if index < 0:
             raise errors.LayoutChanged("The form shows no Next or Publish button of its own (only the photos' arrows)")
-        button = names.nth(index)
-        name = normalise(button.inner_text() or button.get_attribute("aria-label") or "")
-        return button, "publish" if name == normalise(self.s["publish"]) else "next"
+        return names.nth(index), "publish" if normalise(name) == normalise(self.s["publish"]) else "next"
 
     def _click(self, button: Locator, *, can_publish: bool, title: str) -> dict:
         """Click Next or Publish and wait for what follows: the next step, or the publish's outcome."""
-        handle = button.element_handle(timeout=self.timeout_ms)
         self._clicks += 1
         mark = str(self._clicks)
-        state = handle.evaluate(signals.PREPARE_CLICK, [normalise(self.s["form"]), mark])
-        if state["disabled"] is not None:
+        state = button.evaluate(signals.PREPARE_CLICK, [normalise(self.s["form"]), mark], timeout=self.timeout_ms)
+        if state["disabled"] == "true":
             self._wait_enabled(mark)
         before, alerts = state["signature"], state["alerts"]
         if can_publish:
             self.may_be_live = True
         try:
-            handle.click(timeout=self.timeout_ms)
+            button.click(timeout=self.timeout_ms)
         except PlaywrightError as exc:
             if can_publish:
                 raise errors.PublishUnconfirmed(f"The click on the last step's button failed ({_short(exc)}). {CHECK_MARKETPLACE}") from exc
@@ -355,7 +353,7 @@ class ListingForm:
     # --- controls ----------------------------------------------------------------------------
 
     def _present(self, locator: Locator) -> bool:
-        return locator.count() > 0 and locator.first.is_visible()
+        return locator.first.is_visible()  # answers at once, False when there is none
 
     def _act(self, key: str, action, what: str | None = None):
         """Do `action` on a control (Playwright waits for it); LayoutChanged if it never comes."""
@@ -391,18 +389,16 @@ class ListingForm:
     def _textbox(self, key: str) -> Locator:
         return self.form.get_by_role("textbox", name=exact_name(self.s[key]))
 
-    def _text(self, key: str, value: str) -> None:
-        """Replace whatever the field holds (a stale draft's text) with `value`."""
-        box = self._textbox(key).first
-        self._act(key, lambda: box.fill(value, timeout=self.timeout_ms))
-        if box.input_value().strip() != value.strip():
-            raise errors.LayoutChanged(f"The {self.s[key]} field shows \"{box.input_value()}\" after \"{value}\" was entered")
-
-    def _price(self, price: Decimal) -> None:
-        box = self._textbox("price").first
-        self._act("price", lambda: box.fill(format_price(price), timeout=self.timeout_ms))
-        if _price_value(box.input_value()) != price:
-            raise errors.LayoutChanged(f"The Price field shows \"{box.input_value()}\" after {format_price(price)} was entered")
+    def _title_and_price(self, title: str, price: Decimal) -> None:
+        """Replace whatever the fields hold (a stale draft's text) with the listing's, and read both back."""
+        title_box, price_box = self._textbox("title").first, self._textbox("price").first
+        self._act("title", lambda: title_box.fill(title, timeout=self.timeout_ms))
+        self._act("price", lambda: price_box.fill(format_price(price), timeout=self.timeout_ms))
+        shown_title, shown_price = title_box.input_value(), price_box.input_value()
+        if shown_title.strip() != title.strip():
+            raise errors.LayoutChanged(f"The {self.s['title']} field shows \"{shown_title}\" after \"{title}\" was entered")
+        if _price_value(shown_price) != price:
+            raise errors.LayoutChanged(f"The {self.s['price']} field shows \"{shown_price}\" after {format_price(price)} was entered")
 
     def _photos(self, photos: list[str]) -> None:
         """Exactly the listing's photos, in order: a stale draft's own photos are removed first."""
@@ -433,7 +429,7 @@ class ListingForm:
         name = starts_with(self.s[key])
         return self.form.get_by_role("combobox", name=name).or_(self.form.get_by_role("button", name=name)).first
 
-    def _shows_value(self, trigger: Locator, key: str, value: str) -> bool:
+    def _shows_value(self, trigger, key: str, value: str) -> bool:
         text = normalise(trigger.inner_text())
         label = normalise(self.s[key])
         text = text[len(label):].strip() if text.startswith(label) else text
@@ -442,33 +438,33 @@ class ListingForm:
     def _category(self, category: str) -> None:
         trigger = self._trigger("category")
         self._act("category", lambda: trigger.wait_for(state="visible", timeout=self.timeout_ms))
-        if self._shows_value(trigger, "category", category):
+        handle = trigger.element_handle()
+        if self._shows_value(handle, "category", category):
             return
-        chip = self.form.get_by_role("button", name=exact_name(category))
-        if chip.count() and chip.first.is_visible():  # a suggested category chip: no picker needed
-            chip.first.click(timeout=self.timeout_ms)
+        chip = self.form.get_by_role("button", name=exact_name(category)).first
+        if chip.is_visible():  # a suggested category chip: no picker needed
+            chip.click(timeout=self.timeout_ms)
         else:
-            self._pick_category(trigger, category)
+            self._pick_category(handle, category)
         try:
             self.page.wait_for_function(
                 "([el, label, want]) => { const t = (el.innerText || '').replace(/[\\u2010-\\u2015]/g, '-')"
                 ".replace(/\\s+/g, ' ').trim().toLowerCase(); return t === want || t === label + ' ' + want; }",
-                arg=[trigger.element_handle(), normalise(self.s["category"]), normalise(category)], timeout=self.timeout_ms,
+                arg=[handle, normalise(self.s["category"]), normalise(category)], timeout=self.timeout_ms,
             )
         except PlaywrightTimeout as exc:
             raise errors.LayoutChanged(f"Category '{category}' was picked but the Category field does not show it") from exc
 
-    def _pick_category(self, trigger: Locator, category: str) -> None:
-        trigger.click(timeout=self.timeout_ms)
+    def _pick_category(self, handle, category: str) -> None:
+        handle.click(timeout=self.timeout_ms)
         wanted = normalise(category)
-        handle = trigger.element_handle()
         try:
-            found = self.page.wait_for_function(signals.CATEGORY_ROWS, arg=[wanted, "", handle], timeout=self.timeout_ms)
+            found = self.page.wait_for_function(signals.POPUP_ROWS, arg=[wanted, "", handle], timeout=self.timeout_ms)
             search = found.get_property("search").as_element()
             if search is not None and found.get_property("row").as_element() is None:
                 offered = found.get_property("offered").json_value()
                 search.fill(category, timeout=self.timeout_ms)
-                found = self.page.wait_for_function(signals.CATEGORY_ROWS, arg=[wanted, wanted, handle], timeout=self.timeout_ms)
+                found = self.page.wait_for_function(signals.POPUP_ROWS, arg=[wanted, wanted, handle], timeout=self.timeout_ms)
             else:
                 offered = []
         except PlaywrightTimeout as exc:
@@ -482,18 +478,20 @@ class ListingForm:
         row.click(timeout=self.timeout_ms)
 
     def _choose(self, key: str, value: str) -> None:
+        """Open a combobox's list and click the option named exactly `value` (any dash, any case)."""
         trigger = self._trigger(key)
         self._act(key, lambda: trigger.click(timeout=self.timeout_ms))
-        options = self.page.get_by_role("option")
         try:
-            options.first.wait_for(state="visible", timeout=self.timeout_ms)
+            found = self.page.wait_for_function(
+                signals.POPUP_ROWS, arg=[normalise(value), "", trigger.element_handle()], timeout=self.timeout_ms,
+            )
         except PlaywrightTimeout as exc:
             raise errors.LayoutChanged(f"The {self.s[key]} list did not open") from exc
-        wanted = self.page.get_by_role("option", name=exact_name(value))
-        if wanted.count() == 0:
-            offered = ", ".join(t.strip() for t in options.all_inner_texts() if t.strip())
+        option = found.get_property("row").as_element()
+        if option is None:
+            offered = ", ".join(found.get_property("offered").json_value())
             raise errors.InvalidListing(f"{self.s[key]} '{value}' is not one Marketplace offers ({offered})")
-        wanted.first.click()
+        option.click(timeout=self.timeout_ms)
 
     def _description(self, description: str) -> None:
         textbox = self._textbox("description")

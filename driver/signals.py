@@ -104,7 +104,9 @@ FOOTER_INDEX = r"""(buttons, previous) => {
   const shown = buttons.map((el, index) => [el, index]).filter(([el]) => el.getClientRects().length);
   const footer = shown.filter(([el]) => !inCarousel(el));
   const pick = footer.length ? footer : shown;
-  return pick.length ? pick[pick.length - 1][1] : -1;   // the last one in the form: the footer's
+  if (!pick.length) return [-1, ""];
+  const [el, index] = pick[pick.length - 1];   // the last one in the form: the footer's
+  return [index, el.getAttribute("aria-label") || el.innerText || ""];
 }"""
 
 
@@ -214,9 +216,11 @@ STEP_CONTROLS = _script(r"""
   };
 """)
 
-# A category picker's rows, once it is open: the row named exactly as the category (returned as
-# `row`, to be clicked), or proof that there is none (`missing`, with what was offered).
-CATEGORY_ROWS = _script(r"""
+# The rows of a popup a trigger opened (the Category picker, the Condition listbox), once it is
+# open: the row named exactly as wanted (returned as `row`, to be clicked), the picker's search box
+# (`search`) when it has one and no query was typed yet, or proof that there is none (`missing`,
+# with what was offered). Rows may have any clickable role: Facebook's category rows are buttons.
+POPUP_ROWS = _script(r"""
   const [wanted, query, trigger] = args;
   const roles = ["button", "option", "menuitem", "menuitemradio", "radio", "treeitem", "gridcell", "row", "link"];
   const selector = roles.map((r) => `[role="${r}"]`).join(", ");

@@ -1,6 +1,7 @@
 """Settings read the environment once and refuse a configuration that cannot be right.
 
-Each test starts a fresh Python process, because settings are evaluated at import time.
+Each test starts a fresh Python process, because settings are evaluated at import
+time.
 """
 import json
 import os
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 PROJECT_DIR = Path(settings.BASE_DIR)
@@ -110,6 +112,18 @@ def test_a_posting_delay_that_is_not_a_number_is_refused_naming_it():
 
     assert result.returncode != 0
     assert "POSTING_DELAY_SECONDS" in result.stderr
+
+
+@pytest.mark.parametrize("written, meant", [("", "on"), ("true", "on"), ("FULL", "full"), ("false", "off")])
+def test_browser_trace_is_on_by_default_and_takes_its_three_values(written, meant):
+    assert settings_value("settings.BROWSER_TRACE", DJANGO_DEBUG="true", BROWSER_TRACE=written) == meant
+
+
+def test_a_browser_trace_value_it_does_not_know_is_refused_naming_it():
+    result = manage_check(DJANGO_DEBUG="true", BROWSER_TRACE="sometimes")
+
+    assert result.returncode != 0
+    assert "BROWSER_TRACE" in result.stderr and "sometimes" in result.stderr
 
 
 def test_a_relative_media_root_is_taken_from_the_project_directory_not_the_current_one(tmp_path):
