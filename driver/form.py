@@ -183,8 +183,7 @@ class ListingForm:
             self._title_and_price(listing.title, listing.price)
             self._category(listing.category)
             self._choose("condition", listing.condition)
-            if listing.description:
-                self._description(listing.description)
+            self._description(listing.description)
         shown = self._evaluate(signals.STEP_CONTROLS, [self.s]) or {}
         self._shown = shown
         if "location" not in self._done and (shown.get("location") or self._present(self._location_box())):
@@ -494,7 +493,12 @@ class ListingForm:
         option.click(timeout=self.timeout_ms)
 
     def _description(self, description: str) -> None:
+        """The listing's description; none clears what a stale draft left there."""
         textbox = self._textbox("description")
+        if not description:
+            if self._present(textbox) and textbox.first.input_value():
+                textbox.first.fill("", timeout=self.timeout_ms)
+            return
         if not self._present(textbox):
             more = self.form.get_by_role("button", name=starts_with(self.s["more_details"]))
             if self._present(more):
