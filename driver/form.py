@@ -408,13 +408,18 @@ class ListingForm:
                 break
             remove.first.click(timeout=self.timeout_ms)
             self._act("remove_photo", lambda: expect(remove).to_have_count(count - 1, timeout=self.timeout_ms))
-        upload = self.form.locator(self.s["photo_input"])
+        upload = self.form.locator(self.s["photo_input"]).first
         if not upload.count():
-            # Some builds create the file input only once "Add photos" is pressed.
+            # Some builds create the file input only once "Add photos" is pressed: in the form, or
+            # at the end of the page (then the newest one is the form's).
             add = self.form.get_by_role("button", name=starts_with(self.s["add_photos"]))
             self._act("add_photos", lambda: add.first.click(timeout=self.timeout_ms), "Add photos button")
-            self._act("photo_input", lambda: upload.first.wait_for(state="attached", timeout=self.timeout_ms), "photo upload input")
-        self._act("photo_input", lambda: upload.first.set_input_files(photos, timeout=self.timeout_ms), "photo upload input")
+            anywhere = self.page.locator(self.s["photo_input"])
+            self._act("photo_input", lambda: upload.or_(anywhere).first.wait_for(state="attached", timeout=self.timeout_ms),
+                      "photo upload input")
+            if not upload.count():
+                upload = anywhere.last
+        self._act("photo_input", lambda: upload.set_input_files(photos, timeout=self.timeout_ms), "photo upload input")
         try:
             self.page.wait_for_function(
                 f"(args) => ({signals.PHOTO_COUNT})(args) === {len(photos)}",

@@ -146,3 +146,28 @@ def test_leave_page_is_answered_and_the_outcome_read_after_it(serve):
     outcome = form._click(button, can_publish=True, title="Oak table")
 
     assert form._published(outcome).listing_url == BASE + "/marketplace/item/42/"
+
+
+def test_photos_replace_a_drafts_and_go_into_an_input_created_by_add_photos_outside_the_form(serve, tmp_path):
+    from PIL import Image
+
+    paths = []
+    for index in range(2):
+        paths.append(tmp_path / f"p{index}.png")
+        Image.new("RGB", (8, 8), (index * 90, 20, 20)).save(paths[-1])
+    form = serve({"/marketplace/create/item": FORM.format(
+        '<div id="thumbs"><span><img alt="Draft photo" src="data:,"><div role="button">Remove photo</div></span></div>'
+        '<div role="button" id="add">Add photos</div>',
+        """const thumbs = document.getElementById('thumbs');
+           thumbs.addEventListener('click', (e) => { if (e.target.textContent === 'Remove photo') e.target.parentElement.remove(); });
+           document.getElementById('add').onclick = () => {
+             const input = document.createElement('input');
+             input.type = 'file'; input.multiple = true; input.accept = 'image/*,image/heif,image/heic'; input.hidden = true;
+             input.onchange = () => { for (const f of input.files) thumbs.insertAdjacentHTML('beforeend',
+               `<span><img alt="${f.name}" src="data:,"><div role="button">Remove photo</div></span>`); };
+             document.body.append(input);
+           };""")})
+
+    form._photos([str(p) for p in paths])
+
+    assert form.page.locator("#thumbs img").evaluate_all("imgs => imgs.map(i => i.alt)") == ["p0.png", "p1.png"]
