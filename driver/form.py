@@ -271,7 +271,7 @@ class ListingForm:
             if kind == "leave":
                 self._press_in_dialog(self.s["leave_page"])
             elif kind == "dismiss":
-                logger.info("dismissing a dialog after publishing: %s", outcome.get("text", ""))
+                logger.info("dismissing a dialog after a click on %s: %s", "the publishing button" if can_publish else "Next", outcome.get("text", ""))
                 self._press_in_dialog(outcome["button"])
             else:
                 return outcome  # step, published
