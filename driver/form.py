@@ -302,9 +302,7 @@ class ListingForm:
         after = f" after the click that can publish. {CHECK_MARKETPLACE}" if self.may_be_live else ""
         if found["kind"] == "login":
             url = found.get("url") or self.page.url
-            page = self._evaluate(signals.SIGNALS, [self.s]) or {}
-            text = page.get("text", "")
-            if "/checkpoint" in url and (page.get("captcha_frame") or any(t in text for t in self.s["captcha_texts"])):
+            if "/checkpoint" in url and self._evaluate(signals.CAPTCHA, [self.s]):
                 raise errors.CaptchaRequired(
                     f"Facebook asks this account to solve a CAPTCHA ({url}){after}. Log in by hand, pass the "
                     "check, then upload a fresh session"
@@ -433,17 +431,12 @@ class ListingForm:
         name = starts_with(self.s[key])
         return self.form.get_by_role("combobox", name=name).or_(self.form.get_by_role("button", name=name)).first
 
-    def _shows_value(self, trigger, key: str, value: str) -> bool:
-        text = normalise(trigger.inner_text())
-        label = normalise(self.s[key])
-        text = text[len(label):].strip() if text.startswith(label) else text
-        return text == normalise(value)
-
     def _category(self, category: str) -> None:
         trigger = self._trigger("category")
         self._act("category", lambda: trigger.wait_for(state="visible", timeout=self.timeout_ms))
         handle = trigger.element_handle()
-        if self._shows_value(handle, "category", category):
+        shows = [normalise(self.s["category"]), normalise(category)]
+        if handle.evaluate(signals.TRIGGER_SHOWS, shows):
             return
         chip = self.form.get_by_role("button", name=exact_name(category)).first
         if chip.is_visible():  # a suggested category chip: no picker needed
@@ -452,9 +445,7 @@ class ListingForm:
             self._pick_category(handle, category)
         try:
             self.page.wait_for_function(
-                "([el, label, want]) => { const t = (el.innerText || '').replace(/[\\u2010-\\u2015]/g, '-')"
-                ".replace(/\\s+/g, ' ').trim().toLowerCase(); return t === want || t === label + ' ' + want; }",
-                arg=[handle, normalise(self.s["category"]), normalise(category)], timeout=self.timeout_ms,
+                f"([trigger, shows]) => ({signals.TRIGGER_SHOWS})(trigger, shows)", arg=[handle, shows], timeout=self.timeout_ms,
             )
         except PlaywrightTimeout as exc:
             raise errors.LayoutChanged(f"Category '{category}' was picked but the Category field does not show it") from exc

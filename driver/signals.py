@@ -52,15 +52,11 @@ def _script(body: str) -> str:
     return "(args) => {" + _LIB + body + "}"
 
 
-# Everything the failure checks read, in one round trip (`ListingForm.raise_for_blockers`).
-SIGNALS = _script(r"""
+# What tells a CAPTCHA checkpoint from a plain login page (`ListingForm._raise_blocker`).
+CAPTCHA = _script(r"""
   const [s] = args;
-  return {
-    text: norm(document.body ? document.body.innerText : ""),
-    lang: document.documentElement.lang || "",
-    login_form: [...document.querySelectorAll(s.login_form)].some(shown),
-    captcha_frame: document.querySelector(s.captcha_frame) !== null,
-  };
+  const text = norm(document.body ? document.body.innerText : "");
+  return document.querySelector(s.captcha_frame) !== null || s.captcha_texts.some((t) => text.includes(norm(t)));
 """)
 
 # After opening the create page: the form with its first field, or whatever stops the account.
@@ -87,9 +83,8 @@ ENABLED = _script(r"""
 
 # Which of the form's buttons named Next (or Publish) is the step footer's, not the photo
 # carousel's arrow: a carousel arrow sits beside a "Previous" arrow and the thumbnails.
-FOOTER_INDEX = r"""(buttons, previous) => {
-  const norm = (text) => (text || "").replace(/\s+/g, " ").trim().toLowerCase();
-  const isPrevious = (b) => norm(b.getAttribute("aria-label") || b.innerText) === previous;
+FOOTER_INDEX = r"""(buttons, previous) => {""" + _LIB + r"""
+  const isPrevious = (b) => nameOf(b) === previous;
   const fields = 'input:not([type="file"]), textarea, [role="combobox"], [role="checkbox"], [role="switch"]';
   // The smallest box around the button that also holds a "Previous" arrow: the carousel when it
   // holds no field, the whole step otherwise.
@@ -101,9 +96,9 @@ FOOTER_INDEX = r"""(buttons, previous) => {
     }
     return false;
   };
-  const shown = buttons.map((el, index) => [el, index]).filter(([el]) => el.getClientRects().length);
-  const footer = shown.filter(([el]) => !inCarousel(el));
-  const pick = footer.length ? footer : shown;
+  const laidOut = buttons.map((el, index) => [el, index]).filter(([el]) => el.getClientRects().length);
+  const footer = laidOut.filter(([el]) => !inCarousel(el));
+  const pick = footer.length ? footer : laidOut;
   if (!pick.length) return [-1, ""];
   const [el, index] = pick[pick.length - 1];   // the last one in the form: the footer's
   return [index, el.getAttribute("aria-label") || el.innerText || ""];
@@ -256,6 +251,12 @@ POPUP_ROWS = _script(r"""
   window.__posterEmptyPolls = rows.length ? 0 : (window.__posterEmptyPolls || 0) + 1;
   return window.__posterEmptyPolls > 10 ? {missing: true, offered} : false;
 """)
+
+# Whether a trigger (the Category field) shows `value`: its text, with or without its own label.
+TRIGGER_SHOWS = r"""(trigger, [label, value]) => {""" + _LIB + r"""
+  const text = norm(trigger.innerText);
+  return text === value || text === label + " " + value;
+}"""
 
 # The photos the form shows: one "Remove photo" control per photo, else the thumbnails.
 PHOTO_COUNT = _script(r"""

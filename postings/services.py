@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import FacebookAccount
 from config.exceptions import Conflict
+from driver.evidence import PageEvidence
 from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob, PostingPreview
 
 logger = logging.getLogger(__name__)
@@ -237,13 +238,10 @@ def post_mark_posted(*, job: PostingJob, post: MarketplacePost, listing_url: str
 
 
 @dataclass
-class Evidence:
-    """What the page looked like when a post failed, or where a dry run stopped."""
+class Evidence(PageEvidence):
+    """What the page looked like when a post failed, or where a dry run stopped (the driver's
+    `PageEvidence`: URL, screenshot, HTML, accessibility snapshot), and the post's trace."""
 
-    page_url: str = ""
-    screenshot_png: bytes | None = None
-    html: str | None = None
-    aria_snapshot: str | None = None  # Playwright's aria_snapshot() YAML
     trace_zip: bytes | None = None  # a Playwright trace of the post
 
 
