@@ -229,6 +229,14 @@ POSTING_MAX_ATTEMPTS = env_number("POSTING_MAX_ATTEMPTS", 3, int, 1)
 POSTING_RETRY_BACKOFF_SECONDS = env_number("POSTING_RETRY_BACKOFF_SECONDS", 5.0)
 JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
 JOB_STALE_SECONDS = env_number("JOB_STALE_SECONDS", 60.0, minimum=1)
+# How many accounts post at the same time on one host, across all its jobs: each is a browser
+# context of its own (its own Playwright client) in a job's shared Chromium. 1 is the sequential
+# runner (one account at a time, interleaved). The default and its cost are measured in the README.
+POSTING_CONCURRENCY = env_number("POSTING_CONCURRENCY", 4, int, 1)
+# Who runs jobs: "subprocess" (start-posting starts `manage.py post_to_marketplace` on this host)
+# or "procrastinate" (a task on Procrastinate's PostgreSQL queue, run by `manage.py procrastinate
+# worker` on any machine that shares the database and the files).
+JOB_RUNNER = env_choice("JOB_RUNNER", "subprocess", {"subprocess": "subprocess", "procrastinate": "procrastinate"})
 SESSION_MAX_AGE_DAYS = env_number("SESSION_MAX_AGE_DAYS", 30.0)
 
 # The job status stream: how often the shared watcher reads the watched jobs, the silence after

@@ -128,6 +128,10 @@ class PostingJob(models.Model):
 
     log_file = models.CharField(max_length=500, blank=True)
     pid = models.PositiveIntegerField(null=True, blank=True)
+    # The machine the worker runs on: its pid says whether it is alive only there.
+    worker_host = models.CharField(max_length=255, blank=True)
+    # With JOB_RUNNER=procrastinate: the id of the Procrastinate job that runs this one.
+    runner_job_id = models.BigIntegerField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
     # Fill every form up to the last step and capture it, but never click what publishes.

@@ -1,6 +1,7 @@
 """Writes for the postings app."""
 import logging
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -390,16 +391,19 @@ def job_begin(*, job: PostingJob, pid: int) -> bool:
                 PostingJob.objects.filter(pk=job.pk).update(pid=pid, heartbeat_at=now)
             return False
         started = PostingJob.objects.filter(pk=job.pk, status=PostingJob.Status.QUEUED).update(
-            status=PostingJob.Status.RUNNING, pid=pid, heartbeat_at=now, started_at=now, status_message="",
-            updated_at=now,
+            status=PostingJob.Status.RUNNING, pid=pid, worker_host=socket.gethostname()[:255], heartbeat_at=now,
+            started_at=now, status_message="", updated_at=now,
         )
     job.refresh_from_db()
     return bool(started)
 
 
-def _worker_alive(pid: int | None) -> bool:
-    """Whether a posting worker runs as `pid` on this host (a zombie or another program: no)."""
-    if not pid:
+def _worker_alive(pid: int | None, host: str = "") -> bool:
+    """Whether a posting worker runs as `pid` on this host (a zombie or another program: no).
+
+    A worker on another machine (`host`) cannot be seen from here: its heartbeat alone decides.
+    """
+    if not pid or (host and host != socket.gethostname()[:255]):
         return False
     proc = Path(f"/proc/{pid}")
     if proc.is_dir():
@@ -408,7 +412,8 @@ def _worker_alive(pid: int | None) -> bool:
             cmdline = (proc / "cmdline").read_bytes()
         except (OSError, IndexError):
             return False
-        return state != "Z" and (b"post_to_marketplace" in cmdline or pid == os.getpid())
+        worker = b"post_to_marketplace" in cmdline or b"procrastinate" in cmdline
+        return state != "Z" and (worker or pid == os.getpid())
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -428,7 +433,7 @@ def job_reap_if_stale(*, job: PostingJob, now=None) -> bool:
         return False
     now = now or timezone.now()
     last = job.heartbeat_at or job.created_at
-    if (now - last).total_seconds() < settings.JOB_STALE_SECONDS or _worker_alive(job.pid):
+    if (now - last).total_seconds() < settings.JOB_STALE_SECONDS or _worker_alive(job.pid, job.worker_host):
         return False
     message = "Worker stopped unexpectedly"
     with transaction.atomic():
