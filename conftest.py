@@ -29,6 +29,7 @@ def isolated_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LOG_DIR = tmp_path / "logs"
     settings.SESSIONS_DIR = tmp_path / "sessions"
+    settings.BROWSER_SLOTS_DIR = tmp_path / "browser-slots"  # no other run on this host takes this test's slots
     return tmp_path
 
 
@@ -104,6 +105,7 @@ def live_server_env(tmp_path, settings):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "SESSIONS_DIR": str(settings.SESSIONS_DIR),
         "LOG_DIR": str(settings.LOG_DIR),
+        "BROWSER_SLOTS_DIR": str(settings.BROWSER_SLOTS_DIR),
     }
 
 

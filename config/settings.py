@@ -233,10 +233,25 @@ JOB_STALE_SECONDS = env_number("JOB_STALE_SECONDS", 60.0, minimum=1)
 # context of its own (its own Playwright client) in a job's shared Chromium. 1 is the sequential
 # runner (one account at a time, interleaved). The default and its cost are measured in the README.
 POSTING_CONCURRENCY = env_number("POSTING_CONCURRENCY", 4, int, 1)
+# Where this host's browser slots are (lock files): one directory per host, never a shared mount.
+BROWSER_SLOTS_DIR = env_path("BROWSER_SLOTS_DIR", Path(tempfile.gettempdir()) / "marketplace-poster-browser-slots")
 # Who runs jobs: "subprocess" (start-posting starts `manage.py post_to_marketplace` on this host)
 # or "procrastinate" (a task on Procrastinate's PostgreSQL queue, run by `manage.py procrastinate
 # worker` on any machine that shares the database and the files).
 JOB_RUNNER = env_choice("JOB_RUNNER", "subprocess", {"subprocess": "subprocess", "procrastinate": "procrastinate"})
+if JOB_RUNNER == "procrastinate":
+    if not DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis")):
+        raise ImproperlyConfigured(
+            "JOB_RUNNER=procrastinate needs PostgreSQL: Procrastinate's queue is a SQL schema of its own "
+            "(tables, functions, triggers) and its workers are woken by LISTEN/NOTIFY, neither of which "
+            "SQLite has. Set DATABASE_URL to a PostgreSQL database (postgres://user:pass@host:5432/name), "
+            "or set JOB_RUNNER=subprocess (the default) to run jobs on this machine."
+        )
+    # Its app brings its migrations (PostgreSQL-only), so they exist only where it is on.
+    INSTALLED_APPS.append("procrastinate.contrib.django")
+    # A worker takes at most as many jobs at once as its host has browsers, leaving the rest in the
+    # queue for other machines; a job that succeeded is dropped from the queue (its PostingJob stays).
+    PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": POSTING_CONCURRENCY, "delete_jobs": "successful"}
 SESSION_MAX_AGE_DAYS = env_number("SESSION_MAX_AGE_DAYS", 30.0)
 
 # The job status stream: how often the shared watcher reads the watched jobs, the silence after

@@ -2,11 +2,19 @@
 
 Plain data in and out (a storage state, a `Target`): the apps read and write the session files.
 """
+import ctypes
+import json
 import logging
+import select
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright._impl._driver import compute_driver_executable  # the node and CLI Playwright itself runs
 from playwright.sync_api import Error as PlaywrightError
 
 from driver import errors
@@ -34,6 +42,86 @@ def launch(playwright: Playwright, *, executable: str = "", headless: bool = Tru
             f"Chromium at {path} could not start ({str(exc).strip().splitlines()[0]}). "
             "Install a working one: `sudo apt-get install -y chromium`, or set BROWSER_EXECUTABLE"
         ) from exc
+
+
+PR_SET_PDEATHSIG = 1
+# Looked up here, not in the child: between fork and exec the child must do as little as it can.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel kills it when the thread that started it ends (with
+    its process, even by SIGKILL), so that no browser outlives its worker. Its Chromium, on a pipe
+    to it, then quits too. Linux only; elsewhere a no-op."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class SharedChromium:
+    """One Chromium that several threads drive at once: Playwright's own browser server.
+
+    Playwright objects belong to the thread that made them, so each thread runs a Playwright of
+    its own and `connect`s to this server; every account still gets a browser context of its own.
+    A second Chromium per thread would cost about 240 MB (PSS) more per account; a context in a
+    shared one costs about 65 MB, plus Playwright's client (README, bench/throughput.py).
+    """
+
+    START_TIMEOUT_SECONDS = 60.0
+
+    def __init__(self, *, executable: str = "", headless: bool = True):
+        try:
+            path = find_chromium(executable)
+        except BrowserNotFound as exc:
+            raise errors.BrowserUnavailable(str(exc)) from exc
+        self._config = tempfile.NamedTemporaryFile("w", prefix="chromium-server-", suffix=".json")
+        self._errors = tempfile.TemporaryFile(prefix="chromium-server-")  # a file: a full pipe would stall it
+        json.dump({"executablePath": str(path), "args": launch_args(), "headless": headless,
+                   "host": "127.0.0.1", "port": 0}, self._config)
+        self._config.flush()
+        self.process = subprocess.Popen(
+            [*compute_driver_executable(), "launch-server", "--browser", "chromium", "--config", self._config.name],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors,
+            preexec_fn=_die_with_parent,
+        )
+        self.ws_endpoint = self._read_endpoint(path)
+
+    def _read_endpoint(self, path: Path) -> str:
+        deadline = time.monotonic() + self.START_TIMEOUT_SECONDS
+        line = b""
+        while not line.endswith(b"\n") and time.monotonic() < deadline and self.process.poll() is None:
+            if select.select([self.process.stdout], [], [], 0.5)[0]:
+                line += self.process.stdout.read1(4096)
+        endpoint = line.decode(errors="replace").strip()
+        if endpoint.startswith("ws://"):
+            return endpoint
+        self._errors.seek(0)
+        why = self._errors.read().decode(errors="replace").strip().splitlines()
+        self.close()
+        raise errors.BrowserUnavailable(
+            f"Chromium at {path} could not start ({why[-1] if why else 'no answer from its browser server'}). "
+            "Install a working one: `sudo apt-get install -y chromium`, or set BROWSER_EXECUTABLE"
+        )
+
+    def connect(self, playwright: Playwright) -> Browser:
+        """This thread's handle on the shared Chromium."""
+        try:
+            return playwright.chromium.connect(self.ws_endpoint, timeout=self.START_TIMEOUT_SECONDS * 1000)
+        except PlaywrightError as exc:
+            raise errors.BrowserUnavailable(
+                f"The shared Chromium does not answer ({str(exc).strip().splitlines()[0]})"
+            ) from exc
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
+        self._config.close()
+        self._errors.close()
 
 
 def _accept_before_unload(dialog) -> None:

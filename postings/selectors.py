@@ -1,5 +1,5 @@
 """Reads for the postings app. Every queryset starts from the operator: nothing else is visible."""
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -31,9 +31,23 @@ def post_image_for(*, user, post_id: int, image_id: int) -> PostImage:
     )
 
 
+def _in_flight_queryset() -> QuerySet[MarketplacePost]:
+    return MarketplacePost.objects.filter(status=MarketplacePost.Status.POSTING).order_by("updated_at", "pk")
+
+
+def in_flight_posts(job: PostingJob) -> list[MarketplacePost]:
+    """The posts the job is publishing right now (one per account posting), oldest start first."""
+    return list(_in_flight_queryset().filter(claimed_by=job))
+
+
+def with_in_flight(jobs: QuerySet[PostingJob]) -> QuerySet[PostingJob]:
+    """The jobs with their in-flight posts read in one more query (as `job.in_flight`)."""
+    return jobs.prefetch_related(Prefetch("claimed_posts", queryset=_in_flight_queryset(), to_attr="in_flight"))
+
+
 def jobs_for(*, user) -> QuerySet[PostingJob]:
     """The operator's jobs, newest first."""
-    return PostingJob.objects.filter(owner=user)
+    return with_in_flight(PostingJob.objects.filter(owner=user))
 
 
 def job_for(*, user, job_id) -> PostingJob:

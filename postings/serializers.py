@@ -11,6 +11,7 @@ from accounts.models import FacebookAccount
 from accounts.selectors import accounts_for
 from config.serializers import IdField, RejectUnknownFieldsMixin
 from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob, PostingPreview
+from postings.selectors import in_flight_posts
 
 # What Marketplace takes and Pillow can check; the stored file gets the format's own suffix.
 IMAGE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
@@ -179,6 +180,17 @@ class PostImageUploadSerializer(RejectUnknownFieldsMixin, serializers.Serializer
         return upload
 
 
+class CurrentPostSerializer(serializers.ModelSerializer):
+    """A post the job is publishing right now."""
+
+    account = serializers.IntegerField(source="account_id", read_only=True, help_text="The account posting it.")
+
+    class Meta:
+        model = MarketplacePost
+        fields = ["id", "title", "account"]
+        read_only_fields = fields
+
+
 class JobSerializer(serializers.ModelSerializer):
     """The seed's job status, plus `final` once the job has ended, what it is waiting for, and
     whether it is a dry run (with where its previews are)."""
@@ -191,6 +203,10 @@ class JobSerializer(serializers.ModelSerializer):
         "`completed_posts` counts the posts previewed.",
     )
     previews_url = serializers.SerializerMethodField(help_text="A dry run's previews; null for a real run.")
+    current_posts = serializers.SerializerMethodField(
+        help_text="Every post being published right now, one per account posting (accounts post at the same "
+        "time); `current_post_id` and `current_post_title` are the most recently started of them.",
+    )
 
     class Meta:
         model = PostingJob
@@ -198,9 +214,16 @@ class JobSerializer(serializers.ModelSerializer):
             "id", "job_id", "status", "total_posts", "completed_posts", "failed_posts",
             "current_post_id", "current_post_title", "started_at", "completed_at",
             "progress_percentage", "final", "error_message", "status_message", "cancel_requested", "created_at",
-            "dry_run", "previews_url",
+            "dry_run", "previews_url", "current_posts",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CurrentPostSerializer(many=True))
+    def get_current_posts(self, job: PostingJob) -> list[dict]:
+        posts = getattr(job, "in_flight", None)
+        if posts is None:
+            posts = in_flight_posts(job) if job.status == PostingJob.Status.RUNNING else []
+        return CurrentPostSerializer(posts, many=True).data
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_previews_url(self, job: PostingJob) -> str | None:

@@ -135,10 +135,11 @@ class JobWatcher:
     def _read(self, job_pks: list[int]) -> list[PostingJob]:
         self.queries += 1
         try:
-            jobs = list(PostingJob.objects.filter(pk__in=job_pks))
+            jobs = list(selectors.with_in_flight(PostingJob.objects.filter(pk__in=job_pks)))
             for job in jobs:
                 if services.job_reap_if_stale(job=job):  # a dead worker's job must not read `running`
                     job.refresh_from_db()
+                    job.in_flight = []
         except DatabaseError:
             connection.close()  # it may be dead (the database restarted): the next tick connects anew
             raise

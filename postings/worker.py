@@ -3,6 +3,7 @@
 Run by `manage.py post_to_marketplace`. Everything it learns goes into the database as it happens
 (the job row for progress, the posts, ErrorLogs), so the API and the status stream can show it.
 """
+import fcntl
 import logging
 import os
 import random
@@ -26,7 +27,7 @@ from accounts import session_files
 from accounts.models import FacebookAccount
 from config.browsing import marketplace_target
 from driver import errors
-from driver.browser import AccountBrowser, launch
+from driver.browser import AccountBrowser, SharedChromium, launch
 from driver.evidence import capture
 from driver.form import Previewed, Published
 from driver.listing import Listing, Target
@@ -108,24 +109,37 @@ class Heartbeat(threading.Thread):
         self.join()
 
 
+_async_unsafe_lock = threading.Lock()
+_async_unsafe_holders = 0
+_async_unsafe_before: str | None = None
+
+
 @contextmanager
 def orm_beside_playwright():
     """Let this thread use the ORM while Playwright's sync API runs its event loop in it.
 
     Playwright's sync API keeps an asyncio loop running in the calling thread, which makes Django
     refuse every query ("You cannot call this from an async context"). Nothing here is async code:
-    the queries and the browser calls take turns in one thread. The permission is scoped to the
-    browser block and restored after it.
+    the queries and the browser calls take turns in one thread. The permission is an environment
+    variable, so process-wide: it is held while any job of this process is in its browser block
+    (a Procrastinate worker may run several) and restored after the last.
     """
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    global _async_unsafe_holders, _async_unsafe_before
+    with _async_unsafe_lock:
+        if not _async_unsafe_holders:
+            _async_unsafe_before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        _async_unsafe_holders += 1
     try:
         yield
     finally:
-        if previous is None:
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        with _async_unsafe_lock:
+            _async_unsafe_holders -= 1
+            if not _async_unsafe_holders:
+                if _async_unsafe_before is None:
+                    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+                else:
+                    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = _async_unsafe_before
 
 
 def listing_problems(post: MarketplacePost) -> list[str]:
@@ -216,54 +230,75 @@ class AccountContext:
         self.browser.close()
 
 
-class JobRunner:
-    def __init__(self, job: PostingJob, progress: Callable[[PostingJob], None] | None = None):
-        self.job = job
-        self.progress = progress or (lambda job: None)
-        self.timeout_ms = settings.BROWSER_TIMEOUT_SECONDS * 1000
+class HostSlot:
+    """One of this host's POSTING_CONCURRENCY browser slots, held by one account lane at a time.
+
+    A slot is an exclusive `flock` on a file in a host-local directory, so it is shared by every
+    job and worker process on the host and freed by the kernel when its process dies, even by
+    SIGKILL.
+    """
+
+    def __init__(self):
+        self.file = None
+
+    def try_take(self) -> bool:
+        directory = Path(settings.BROWSER_SLOTS_DIR)
+        directory.mkdir(parents=True, exist_ok=True)
+        for number in range(settings.POSTING_CONCURRENCY):
+            file = open(directory / f"slot-{number}.lock", "a")
+            try:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                file.close()
+                continue
+            self.file = file
+            return True
+        return False
+
+    def release(self) -> None:
+        if self.file is not None:
+            self.file.close()  # closing the file drops its lock
+            self.file = None
+
+
+class AccountLane:
+    """The accounts one thread posts for: one listing at a time, one account after the other in
+    turn (so that pacing one idles none), each account in a browser context of its own."""
+
+    def __init__(self, runner: "JobRunner", posts: list[MarketplacePost]):
+        self.runner = runner
+        self.posts = posts
+        self.job = PostingJob.objects.get(pk=runner.job.pk)  # this thread's own copy of the row
         self.contexts: dict[int, AccountContext] = {}
         self.stopped_accounts: dict[int, errors.PostingError] = {}
         self.last_post_at: dict[int, float] = {}
+        self.failure: BaseException | None = None
 
-    def _report(self) -> None:
-        self.job.refresh_from_db()
-        self.progress(self.job)
-
-    def _cancel_requested(self) -> bool:
-        database_ready()
-        return PostingJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
-
-    def run(self) -> None:
-        target = marketplace_target()
-        posts = _interleaved(list(
-            MarketplacePost.objects.filter(claimed_by=self.job).select_related("account")
-            .prefetch_related("images").order_by("pk")
-        ))
-        ready = []
-        for post in posts:
-            problems = listing_problems(post)
-            if not problems:
-                ready.append(post)
-            elif started := services.post_begin(job=self.job, post_id=post.pk):
-                services.post_mark_failed(
-                    job=self.job, post=started, error_type=ErrorLog.ErrorType.VALIDATION_ERROR,
-                    message=f"Not posted: {'; '.join(problems)}.",
-                )
-                self._report()
-        if not ready:
-            return
-        with orm_beside_playwright(), sync_playwright() as playwright:
-            browser = launch(playwright, executable=settings.BROWSER_EXECUTABLE, headless=settings.BROWSER_HEADLESS)
-            try:
-                for post in ready:
-                    if self._cancel_requested():
-                        return
-                    self._post_one(browser, post.pk, target)
-                    self._report()
-            finally:
-                for context in self.contexts.values():
-                    context.close()
-                browser.close()
+    def run(self, shared: SharedChromium | None) -> None:
+        """Post this lane's listings (in its own thread when the job has several lanes)."""
+        slot = HostSlot()
+        try:
+            if not self.runner.wait_for_slot(slot):
+                return  # cancelled while waiting
+            with sync_playwright() as playwright:
+                if shared is None:
+                    browser = launch(playwright, executable=settings.BROWSER_EXECUTABLE, headless=settings.BROWSER_HEADLESS)
+                else:
+                    browser = shared.connect(playwright)
+                try:
+                    for post in self.posts:
+                        if self.runner.cancel_requested():
+                            return
+                        self._post_one(browser, post.pk)
+                        self.runner.report(self.job)
+                finally:
+                    for context in self.contexts.values():
+                        context.close()
+                    browser.close()
+        except BaseException as exc:  # the job's thread fails the job with it, once every lane is done
+            self.failure = exc
+        finally:
+            slot.release()
 
     def _pace(self, account_id: int) -> bool:
         if account_id not in self.last_post_at:
@@ -272,7 +307,8 @@ class JobRunner:
         wait = random.uniform(low, high) - (time.monotonic() - self.last_post_at[account_id])
         return pause(wait, job=self.job) if wait > 0 else True
 
-    def _post_one(self, browser, post_id: int, target: Target) -> None:
+    def _post_one(self, browser, post_id: int) -> None:
+        target = self.runner.target
         claimed = MarketplacePost.objects.filter(pk=post_id, claimed_by=self.job).values_list("account_id", flat=True)
         if not claimed:
             return  # deleted meanwhile
@@ -281,7 +317,7 @@ class JobRunner:
         post = services.post_begin(job=self.job, post_id=post_id)
         if post is None:
             return
-        self._report()
+        self.runner.report(self.job)
         account = post.account
         try:
             if account.pk in self.stopped_accounts:
@@ -358,6 +394,106 @@ class JobRunner:
             failure.evidence.trace_zip = account_browser.trace_end(keep=True)
             account_browser.discard_page()  # the next post starts on a fresh page
             raise failure
+
+
+def _lanes(posts: list[MarketplacePost], count: int) -> list[list[MarketplacePost]]:
+    """The posts split into at most `count` lanes, each account in exactly one (never two browsers
+    on one account), the accounts with the most posts spread first, each lane's posts interleaved."""
+    by_account = defaultdict(list)
+    for post in posts:
+        by_account[post.account_id].append(post)
+    lanes: list[list[MarketplacePost]] = [[] for _ in range(min(count, len(by_account)))]
+    for account_posts in sorted(by_account.values(), key=len, reverse=True):
+        min(lanes, key=len).extend(account_posts)
+    return [_interleaved(lane) for lane in lanes]
+
+
+def _in_thread(work, *args) -> None:
+    try:
+        work(*args)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+class JobRunner:
+    """Runs one job's posts: its accounts at the same time, up to POSTING_CONCURRENCY per host."""
+
+    def __init__(self, job: PostingJob, progress: Callable[[PostingJob], None] | None = None):
+        self.job = job
+        self.progress = progress or (lambda job: None)
+        self.target: Target | None = None
+        self._lock = threading.Lock()  # for progress and the waiting count, shared by the lanes
+        self._waiting = 0
+
+    def report(self, job: PostingJob) -> None:
+        job.refresh_from_db()
+        with self._lock:
+            self.progress(job)
+
+    def cancel_requested(self) -> bool:
+        database_ready()
+        return PostingJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+
+    def wait_for_slot(self, slot: HostSlot) -> bool:
+        """Take a browser slot of this host, waiting (and saying so) while every one is in use by
+        other jobs. False when the job is cancelled meanwhile."""
+        if slot.try_take():
+            return True
+        message = f"Waiting for a free browser on this host (POSTING_CONCURRENCY={settings.POSTING_CONCURRENCY})"
+        with self._lock:
+            self._waiting += 1
+            services.job_heartbeat(job=self.job, status_message=message)
+        try:
+            while not slot.try_take():
+                if self.cancel_requested():
+                    return False
+                time.sleep(ACCOUNT_WAIT_POLL_SECONDS)
+            return True
+        finally:
+            with self._lock:
+                self._waiting -= 1
+                if not self._waiting:
+                    services.job_heartbeat(job=self.job, status_message="")
+
+    def run(self) -> None:
+        self.target = marketplace_target()
+        posts = list(
+            MarketplacePost.objects.filter(claimed_by=self.job).select_related("account")
+            .prefetch_related("images").order_by("pk")
+        )
+        ready = []
+        for post in _interleaved(posts):
+            problems = listing_problems(post)
+            if not problems:
+                ready.append(post)
+            elif started := services.post_begin(job=self.job, post_id=post.pk):
+                services.post_mark_failed(
+                    job=self.job, post=started, error_type=ErrorLog.ErrorType.VALIDATION_ERROR,
+                    message=f"Not posted: {'; '.join(problems)}.",
+                )
+                self.report(self.job)
+        if not ready:
+            return
+        with orm_beside_playwright():
+            lanes = [AccountLane(self, lane) for lane in _lanes(ready, settings.POSTING_CONCURRENCY)]
+            if len(lanes) == 1:
+                lanes[0].run(shared=None)  # one account at a time: its own Chromium, in this thread
+            else:
+                shared = SharedChromium(executable=settings.BROWSER_EXECUTABLE, headless=settings.BROWSER_HEADLESS)
+                try:
+                    threads = [
+                        threading.Thread(target=_in_thread, args=(lane.run, shared), name=f"job-{self.job.pk}-lane-{n}")
+                        for n, lane in enumerate(lanes, 1)
+                    ]
+                    for thread in threads:
+                        thread.start()
+                    for thread in threads:
+                        thread.join()
+                finally:
+                    shared.close()
+        for lane in lanes:
+            if lane.failure is not None:
+                raise lane.failure
 
 
 def run_job(*, job_id, progress: Callable[[PostingJob], None] | None = None) -> PostingJob:

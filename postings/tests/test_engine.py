@@ -240,9 +240,10 @@ def test_a_job_waits_queued_while_another_running_job_uses_its_account(simulator
     assert services.job_begin(job=second, pid=1) is True
 
 
-def test_posts_of_one_account_are_paced_and_other_accounts_fill_the_pause(
+def test_the_sequential_runner_paces_each_account_and_other_accounts_fill_the_pause(
     simulator, settings, monkeypatch, operator, make_account, make_post
 ):
+    settings.POSTING_CONCURRENCY = 1  # one account at a time (parallel accounts: test_parallel.py)
     settings.POSTING_DELAY_SECONDS = (30.0, 30.0)
     pauses = []
     monkeypatch.setattr(worker, "pause", lambda seconds, job=None: pauses.append(seconds) or True)
