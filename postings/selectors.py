@@ -52,7 +52,7 @@ def jobs_for(*, user) -> QuerySet[PostingJob]:
 
 def job_for(*, user, job_id) -> PostingJob:
     """One of the operator's jobs, or 404. A job whose worker died is failed on the way."""
-    job = get_object_or_404(PostingJob, job_id=job_id, owner=user)
+    job = get_object_or_404(with_in_flight(PostingJob.objects.all()), job_id=job_id, owner=user)
     services.job_reap_if_stale(job=job)
     return job
 

@@ -212,18 +212,18 @@ class JobSerializer(serializers.ModelSerializer):
         model = PostingJob
         fields = [
             "id", "job_id", "status", "total_posts", "completed_posts", "failed_posts",
-            "current_post_id", "current_post_title", "started_at", "completed_at",
+            "current_post_id", "current_post_title", "current_posts", "started_at", "completed_at",
             "progress_percentage", "final", "error_message", "status_message", "cancel_requested", "created_at",
-            "dry_run", "previews_url", "current_posts",
+            "dry_run", "previews_url",
         ]
         read_only_fields = fields
 
     @extend_schema_field(CurrentPostSerializer(many=True))
     def get_current_posts(self, job: PostingJob) -> list[dict]:
-        posts = getattr(job, "in_flight", None)
-        if posts is None:
-            posts = in_flight_posts(job) if job.status == PostingJob.Status.RUNNING else []
-        return CurrentPostSerializer(posts, many=True).data
+        if job.status != PostingJob.Status.RUNNING:
+            return []
+        posts = getattr(job, "in_flight", None)  # read with the job (selectors.with_in_flight), or now
+        return CurrentPostSerializer(in_flight_posts(job) if posts is None else posts, many=True).data
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_previews_url(self, job: PostingJob) -> str | None:

@@ -139,7 +139,6 @@ class JobWatcher:
             for job in jobs:
                 if services.job_reap_if_stale(job=job):  # a dead worker's job must not read `running`
                     job.refresh_from_db()
-                    job.in_flight = []
         except DatabaseError:
             connection.close()  # it may be dead (the database restarted): the next tick connects anew
             raise

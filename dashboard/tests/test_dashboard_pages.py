@@ -121,6 +121,21 @@ def test_the_job_page_shows_the_jobs_state_and_its_stream(operator, owned):
     assert f'href="/errors/?job={job.job_id}"' in content
 
 
+def test_the_job_page_shows_every_listing_being_posted_at_once(operator):
+    posts = []
+    for email, title in (("one@example.com", "Oak table"), ("two@example.com", "Road bike")):
+        account = FacebookAccount.objects.create(owner=operator, email=email)
+        posts.append(MarketplacePost.objects.create(account=account, title=title, price=1, category="Furniture"))
+    job, _ = services.posting_job_create(owner=operator, post_ids=[p.pk for p in posts])
+    assert services.job_begin(job=job, pid=1)
+    for post in posts:
+        services.post_begin(job=job, post_id=post.pk)
+
+    content = page_client(operator).get(f"/jobs/{job.job_id}/").content.decode()
+
+    assert 'Posting now: <strong data-field="current_posts">Oak table, Road bike</strong>' in content
+
+
 def test_another_operators_job_page_is_not_found(operator, foreign):
     response = page_client(operator).get(f"/jobs/{foreign['job'].job_id}/")
 

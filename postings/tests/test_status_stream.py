@@ -113,7 +113,7 @@ def test_a_browser_eventsource_request_gets_an_uncompressed_event_stream(server,
     assert int(first["id"]) > 0
     assert first["data"] == {
         "id": job.pk, "job_id": str(job.job_id), "status": "running", "total_posts": 4, "completed_posts": 0,
-        "failed_posts": 0, "current_post_id": None, "current_post_title": "",
+        "failed_posts": 0, "current_post_id": None, "current_post_title": "", "current_posts": [],
         "started_at": first["data"]["started_at"], "completed_at": None, "progress_percentage": 0.0,
         "final": False, "error_message": "", "status_message": "", "cancel_requested": False,
         "created_at": first["data"]["created_at"], "dry_run": False, "previews_url": None,

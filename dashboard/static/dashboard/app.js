@@ -449,7 +449,8 @@
       field("completed_posts").textContent = next.completed_posts;
       field("failed_posts").textContent = next.failed_posts;
       field("total_posts").textContent = next.total_posts;
-      field("current_post_title").textContent = next.current_post_title || "—";
+      // One listing per account posting at this moment (accounts post at the same time).
+      field("current_posts").textContent = (next.current_posts || []).map((post) => post.title).join(", ") || "—";
       field("status_message").textContent = next.status_message || "";
       const status = field("status");
       status.textContent = next.status;
@@ -466,7 +467,8 @@
         ended();
         return;
       }
-      const progress = `${next.completed_posts}/${next.failed_posts}/${next.current_post_id}/${next.status}`;
+      const current = (next.current_posts || []).map((post) => post.id).join(",");
+      const progress = `${next.completed_posts}/${next.failed_posts}/${current}/${next.status}`;
       if (shownProgress !== null && progress !== shownProgress) refreshPosts();
       shownProgress = progress;
     }
