@@ -170,16 +170,21 @@ def test_invalid_listings_fail_before_any_browser_starts(simulator, settings, op
     assert set(ErrorLog.objects.values_list("error_type", flat=True)) == {"validation_error"}
 
 
-def test_a_browser_that_cannot_start_fails_the_job_saying_what_to_install(simulator, settings, operator, make_account, make_post):
-    settings.BROWSER_EXECUTABLE = "/nonexistent/chromium"
-    post = make_post(make_account())
+@pytest.mark.parametrize("accounts", [1, 2], ids=["its-own-chromium", "the-shared-chromium"])
+@pytest.mark.parametrize("executable", ["/nonexistent/chromium", "/bin/false"], ids=["missing", "broken"])
+def test_a_browser_that_cannot_start_fails_the_job_saying_what_to_install(
+    simulator, settings, operator, make_account, make_post, accounts, executable
+):
+    settings.BROWSER_EXECUTABLE = executable
+    posts = [make_post(make_account(f"seller{n}@example.com")) for n in range(accounts)]
 
-    job = run(operator, [post])
+    job = run(operator, posts)
 
-    post.refresh_from_db()
     assert job.status == "failed"
     assert "apt-get install -y chromium" in job.error_message
-    assert (post.status, post.claimed_by) == ("pending", None)  # untouched: free for the next job
+    assert executable in job.error_message
+    untouched = MarketplacePost.objects.filter(pk__in=[p.pk for p in posts])
+    assert set(untouched.values_list("status", "claimed_by")) == {("pending", None)}  # free for the next job
     log = ErrorLog.objects.get()
     assert (log.post, log.job, log.error_type) == (None, job, "unknown")
 
