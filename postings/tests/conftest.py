@@ -80,6 +80,15 @@ def wait_until(condition, timeout=60.0, what="the condition"):
     return result
 
 
+def process_alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def published_titles(simulator) -> list[str]:
     """The titles the simulator's Marketplace has published, sorted: each once, or a post went up twice."""
     return sorted(listing["title"] for listing in simulator.listings())

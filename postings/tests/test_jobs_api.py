@@ -13,7 +13,7 @@ from django.core.management import call_command
 from conftest import bearer_client
 from postings import services
 from postings.models import ErrorLog, MarketplacePost, PostingJob
-from postings.tests.conftest import all_jobs_ended, wait_until
+from postings.tests.conftest import all_jobs_ended, process_alive, wait_until
 from postings.tests.factories import AccountFactory, PostFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -220,7 +220,7 @@ def test_a_killed_worker_is_reaped_in_flight_post_unknown_untouched_posts_pendin
     job.refresh_from_db()
 
     os.kill(job.pid, signal.SIGKILL)
-    wait_until(lambda: not _alive(job.pid), what="the worker to die")
+    wait_until(lambda: not process_alive(job.pid), what="the worker to die")
     settings.JOB_STALE_SECONDS = 0.001
     call_command("reap_stale_jobs")
 
@@ -248,14 +248,6 @@ def test_a_live_job_is_not_reaped(api, settings, operator):
     settings.JOB_STALE_SECONDS = 3600
 
     assert api.get(f"/api/posts/job-status/{job.job_id}/").json()["status"] == "running"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def manage(*args, env):

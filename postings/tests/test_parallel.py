@@ -13,7 +13,7 @@ import pytest
 
 from postings import worker
 from postings.models import ErrorLog, MarketplacePost, PostingJob
-from postings.tests.conftest import published_titles, wait_until
+from postings.tests.conftest import process_alive, published_titles, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -168,7 +168,7 @@ def test_a_killed_worker_with_accounts_in_flight_is_reaped_and_leaves_no_browser
     assert any(b"launch-server" in _cmdline(pid) for pid in browsers), "the job's shared Chromium was not found"
 
     os.kill(job.pid, signal.SIGKILL)
-    wait_until(lambda: not any(_running(pid) for pid in browsers), timeout=60,
+    wait_until(lambda: not any(process_alive(pid) for pid in browsers), timeout=60,
                what="the worker's Playwright and Chromium processes to go with it")
     settings.JOB_STALE_SECONDS = 0.001
     state = api.get(f"/api/posts/job-status/{job.job_id}/").json()
@@ -224,11 +224,3 @@ def _cmdline(pid: int) -> bytes:
             return cmdline.read()
     except OSError:
         return b""
-
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
