@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.negotiation import FirstRendererNegotiation
-from postings import selectors, services
+from postings import runners, selectors, services
 from postings.models import MarketplacePost, PostingJob
 from postings.serializers import (
     ErrorLogFilterSerializer,
@@ -157,13 +157,13 @@ class StartPostingApi(APIView):
         body = StartPostingSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            job, total_selected = services.posting_job_create(
+            job, total_selected = runners.posting_job_start(
                 owner=request.user, post_ids=body.validated_data.get("post_ids"),
                 dry_run=body.validated_data["dry_run"],
             )
         except services.NothingToPost as exc:
             return Response({"success": False, "message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        return _started(services.posting_job_launch(job=job), total_selected)
+        return _started(job, total_selected)
 
 
 class PostRetryApi(OwnPostsMixin, generics.GenericAPIView):
@@ -179,10 +179,10 @@ class PostRetryApi(OwnPostsMixin, generics.GenericAPIView):
     def post(self, request, pk):
         post = services.post_retry(post=self.get_object())
         try:
-            job, total_selected = services.posting_job_create(owner=request.user, post_ids=[post.pk])
+            job, total_selected = runners.posting_job_start(owner=request.user, post_ids=[post.pk])
         except services.NothingToPost as exc:
             return Response({"success": False, "message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        return _started(services.posting_job_launch(job=job), total_selected)
+        return _started(job, total_selected)
 
 
 class JobListApi(generics.ListAPIView):
@@ -224,7 +224,7 @@ class JobCancelApi(APIView):
         responses=JobSerializer,
     )
     def post(self, request, job_id):
-        job = services.posting_job_cancel(job=selectors.job_for(user=request.user, job_id=job_id))
+        job = runners.posting_job_cancel(job=selectors.job_for(user=request.user, job_id=job_id))
         return Response(JobSerializer(job).data)
 
 

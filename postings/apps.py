@@ -6,4 +6,4 @@ class PostingsConfig(AppConfig):
     verbose_name = "Marketplace postings"
 
     def ready(self):
-        from postings import signals  # noqa: F401  (connects the receivers)
+        from postings import runners, signals  # noqa: F401  (connect the receivers)

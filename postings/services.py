@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, F
+from django.dispatch import Signal
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -423,13 +424,22 @@ def _worker_alive(pid: int | None, host: str = "") -> bool:
     return True
 
 
+# Sent with `job` inside the transaction that reaped it, so that its runner (postings.runners)
+# lets go of what it still holds for the dead worker (Procrastinate's job and lock) in the same commit.
+job_reaped = Signal()
+
+
 def job_reap_if_stale(*, job: PostingJob, now=None) -> bool:
     """Fail an active job whose worker is gone and silent for JOB_STALE_SECONDS.
 
     Its in-flight post fails as `unknown` (it may have been published: check before retrying); its
-    untouched posts are let go and stay pending. Cheap when the job is healthy: no query.
+    untouched posts are let go and stay pending. Cheap when the job is healthy: no query. A job
+    still waiting in its runner's queue (deferred, never taken by a worker) is not stale: no
+    worker has it, so none can have died with it.
     """
     if job.status not in PostingJob.ACTIVE_STATUSES:
+        return False
+    if job.status == PostingJob.Status.QUEUED and job.pid is None and job.runner_job_id is not None:
         return False
     now = now or timezone.now()
     last = job.heartbeat_at or job.created_at
@@ -446,6 +456,7 @@ def job_reap_if_stale(*, job: PostingJob, now=None) -> bool:
         if not reaped:
             return False
         _job_end_claims(job=job, why="the worker stopped")
+        job_reaped.send(sender=PostingJob, job=job)
     job.refresh_from_db()
     return True
 
