@@ -7,7 +7,6 @@ import logging
 import os
 import socket
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -35,7 +34,7 @@ def run_posting_job(context: JobContext, *, job_id: str) -> str:
     time the job reports progress. A cancelled job's Procrastinate job ends `aborted`.
     """
     job = PostingJob.objects.get(job_id=job_id)
-    with _several_jobs_beside_playwright(), _JobLog(job, context) as log:
+    with _JobLog(job, context) as log:
         def progress(job: PostingJob) -> None:
             log.progress(job)
             if context.should_abort() and not job.cancel_requested:
@@ -62,32 +61,6 @@ def reap_stale_jobs(timestamp: int) -> int:
     return len(reaped)
 
 
-_beside_playwright = threading.Lock()
-_jobs_beside_playwright = 0
-
-
-@contextmanager
-def _several_jobs_beside_playwright():
-    """Keep DJANGO_ALLOW_ASYNC_UNSAFE on while any job of this worker process runs.
-
-    `worker.orm_beside_playwright` turns it on around one job's browsers and restores it after; a
-    worker process running several jobs at once (its `--concurrency`) would otherwise have the
-    first job to end turn it off under the others, whose queries Django would then refuse.
-    """
-    global _jobs_beside_playwright
-    with _beside_playwright:
-        if not _jobs_beside_playwright:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        _jobs_beside_playwright += 1
-    try:
-        yield
-    finally:
-        with _beside_playwright:
-            _jobs_beside_playwright -= 1
-            if not _jobs_beside_playwright:
-                del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
 class _JobLog:
     """The job's log file on the shared LOG_DIR (its `log_file`): where it runs, its progress and its
     end, as `manage.py post_to_marketplace` writes them. The worker's own log is the worker's output."""
@@ -112,12 +85,7 @@ class _JobLog:
             self.file.write(line + "\n")
 
     def progress(self, job: PostingJob) -> None:
-        done = job.completed_posts + job.failed_posts
-        self.write(
-            f"{job.status}: {done}/{job.total_posts} done ({job.completed_posts} posted, {job.failed_posts} failed)"
-            f"{'; current: ' + job.current_post_title if job.current_post_title else ''}"
-            f"{'; ' + job.status_message if job.status_message else ''}"
-        )
+        self.write(worker.progress_line(job))
 
     def end(self, job: PostingJob) -> None:
         self.write(f"Job {job.status}: {job.completed_posts} posted, {job.failed_posts} failed of {job.total_posts}"

@@ -34,6 +34,7 @@ from driver.listing import Listing, Target
 from driver.selectors import SelectorsFileError
 from postings import services
 from postings.models import ErrorLog, MarketplacePost, PostingJob
+from postings.selectors import in_flight_posts
 
 logger = logging.getLogger(__name__)
 
@@ -494,6 +495,17 @@ class JobRunner:
         for lane in lanes:
             if lane.failure is not None:
                 raise lane.failure
+
+
+def progress_line(job: PostingJob) -> str:
+    """The job's progress in one line of a log, with every post being published right now."""
+    done = job.completed_posts + job.failed_posts
+    current = ", ".join(post.title for post in in_flight_posts(job))
+    return (
+        f"{job.status}: {done}/{job.total_posts} done ({job.completed_posts} posted, {job.failed_posts} failed)"
+        f"{'; posting: ' + current if current else ''}"
+        f"{'; ' + job.status_message if job.status_message else ''}"
+    )
 
 
 def run_job(*, job_id, progress: Callable[[PostingJob], None] | None = None) -> PostingJob:

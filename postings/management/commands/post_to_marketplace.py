@@ -96,8 +96,4 @@ class Command(BaseCommand):
             self.stdout.write(line.ljust(110), ending="")
             self.stdout.flush()
         else:
-            self.stdout.write(
-                f"{job.status}: {done}/{job.total_posts} done ({job.completed_posts} posted, {job.failed_posts} failed)"
-                f"{'; current: ' + job.current_post_title if job.current_post_title else ''}"
-                f"{'; ' + job.status_message if job.status_message else ''}"
-            )
+            self.stdout.write(worker.progress_line(job))
