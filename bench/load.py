@@ -9,7 +9,7 @@ Run from the project's directory:
 For each database in turn (both by default, SQLite first), one measurement:
 
 Setup. A throwaway database: a SQLite file in a temporary directory (WAL mode, busy timeout and
-IMMEDIATE transactions, as the settings make it), or a fresh PostgreSQL database `mp_load_<pid>` on
+IMMEDIATE transactions, as the settings make it), or a fresh PostgreSQL database `mp_bench_<pid>` on
 the server of --postgres-url (env LOAD_POSTGRES_URL; default postgres://mp:mp@127.0.0.1:5433/postgres),
 dropped at the end. `manage.py migrate`, then one operator per job (`manage.py ensure_operator`):
 with --jobs 2, two operators. Temporary MEDIA_ROOT, SESSIONS_DIR and LOG_DIR. The local Marketplace
@@ -270,16 +270,17 @@ def running(pid: int) -> bool:
 # --- the database, the server ----------------------------------------------------------------------
 
 class Database:
-    """A throwaway database: a SQLite file in `workdir`, or a fresh PostgreSQL database."""
+    """A throwaway database: a SQLite file in `workdir`, or a fresh database on the PostgreSQL
+    server of `postgres_url` (also used by bench/throughput.py)."""
 
-    def __init__(self, kind: str, workdir: Path, postgres_url: str):
+    def __init__(self, kind: str, workdir: Path, postgres_url: str | None):
         self.kind, self.admin_url = kind, postgres_url
         if kind == "sqlite":
-            self.url = f"sqlite:///{workdir / 'load.sqlite3'}"
+            self.url = f"sqlite:///{workdir / 'bench.sqlite3'}"
             return
         import psycopg
 
-        self.name = f"mp_load_{os.getpid()}"
+        self.name = f"mp_bench_{os.getpid()}"
         with psycopg.connect(postgres_url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
             connection.execute(f'CREATE DATABASE "{self.name}"')
@@ -890,7 +891,7 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="running posting jobs, one operator each (default 2)")
     parser.add_argument("--database", choices=[*DATABASES, "both"], default="both")
     parser.add_argument("--postgres-url", default=os.environ.get("LOAD_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-                        help="a PostgreSQL server's database to connect to; mp_load_<pid> is created beside it")
+                        help="a PostgreSQL server's database to connect to; mp_bench_<pid> is created beside it")
     parser.add_argument("--pace", default="2,5", help="POSTING_DELAY_SECONDS of the jobs (default 2,5)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
     args = parser.parse_args(argv)

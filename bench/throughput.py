@@ -10,7 +10,7 @@ Run from the project's directory:
 Set-up (untimed). A throwaway database: a SQLite file in a temporary directory, or with
 --database-url (a PostgreSQL server and a database to connect to, e.g.
 postgres://mp:mp@127.0.0.1:5432/postgres, with a role that may create databases) a fresh database
-`mp_throughput_<pid>` created on that server and dropped at the end; `migrate` on it. Temporary
+`mp_bench_<pid>` created on that server and dropped at the end; `migrate` on it. Temporary
 MEDIA_ROOT, SESSIONS_DIR, LOG_DIR and BROWSER_SLOTS_DIR (so that no other checkout's workers or
 tests take this host's browser slots meanwhile). The local Marketplace simulator
 (`python -m simulator --port 0`, started and stopped here). Each measured job gets accounts of its
@@ -100,6 +100,7 @@ from datetime import datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
 
+from bench.load import Database
 from bench.posting import BenchmarkFailed, Simulator, noise_png, warm_up
 from driver.executable import find_chromium
 from simulator.client import facebook_cookies
@@ -189,34 +190,6 @@ class PeakMemory(threading.Thread):
 
 
 # --- the database and Django ---------------------------------------------------------------------------
-
-class Database:
-    """A throwaway database: a SQLite file in `workdir`, or a fresh one on a PostgreSQL server."""
-
-    def __init__(self, workdir: Path, server_url: str | None):
-        self.admin_url, self.name = server_url, None
-        if not server_url:
-            self.url = f"sqlite:///{workdir / 'throughput.sqlite3'}"
-            return
-        import psycopg
-
-        self.name = f"mp_throughput_{os.getpid()}"
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
-            connection.execute(f'CREATE DATABASE "{self.name}"')
-        self.url = urllib.parse.urlunsplit(urllib.parse.urlsplit(server_url)._replace(path=f"/{self.name}"))
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.name is not None
-
-    def drop(self) -> None:
-        if self.is_postgres:
-            import psycopg
-
-            with psycopg.connect(self.admin_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
 
 def is_postgres_url(url: str) -> bool:
     return urllib.parse.urlsplit(url).scheme in {"postgres", "postgresql", "pgsql"}
@@ -639,7 +612,7 @@ def run(args) -> Results:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
             workdir = Path(tmp)
-            database = Database(workdir, args.database_url)
+            database = Database("postgres" if args.database_url else "sqlite", workdir, args.database_url)
             try:
                 env = {
                     "DJANGO_SETTINGS_MODULE": "config.settings",

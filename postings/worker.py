@@ -21,13 +21,12 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
 
 from accounts import session_files
 from accounts.models import FacebookAccount
 from config.browsing import marketplace_target
 from driver import errors
-from driver.browser import AccountBrowser, SharedChromium, launch
+from driver.browser import AccountBrowser, SharedChromium, launch, start_playwright
 from driver.evidence import capture
 from driver.form import Previewed, Published
 from driver.listing import Listing, Target
@@ -281,7 +280,7 @@ class AccountLane:
         try:
             if not self.runner.wait_for_slot(slot):
                 return  # cancelled while waiting
-            with sync_playwright() as playwright:
+            with start_playwright() as playwright:
                 if shared is None:
                     browser = launch(playwright, executable=settings.BROWSER_EXECUTABLE, headless=settings.BROWSER_HEADLESS)
                 else:

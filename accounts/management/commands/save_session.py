@@ -3,13 +3,12 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import sync_playwright
 
 from accounts import services
 from accounts.models import FacebookAccount
 from config.exceptions import BadRequest
 from driver import errors
-from driver.browser import launch
+from driver.browser import launch, start_playwright
 from driver.cookies import state_from_target
 from driver.selectors import load_selectors
 
@@ -48,7 +47,7 @@ class Command(BaseCommand):
 
     def _log_in(self, credentials, headless: bool, timeout: float) -> list[dict]:
         login_paths = load_selectors(settings.MARKETPLACE_SELECTORS_FILE)["login_paths"]
-        with sync_playwright() as playwright:
+        with start_playwright() as playwright:
             try:
                 browser = launch(playwright, executable=settings.BROWSER_EXECUTABLE, headless=headless)
             except errors.BrowserUnavailable as exc:
