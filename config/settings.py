@@ -229,10 +229,12 @@ POSTING_MAX_ATTEMPTS = env_number("POSTING_MAX_ATTEMPTS", 3, int, 1)
 POSTING_RETRY_BACKOFF_SECONDS = env_number("POSTING_RETRY_BACKOFF_SECONDS", 5.0)
 JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
 JOB_STALE_SECONDS = env_number("JOB_STALE_SECONDS", 60.0, minimum=1)
-# How many accounts post at the same time on one host, across all its jobs: each is a browser
-# context of its own (its own Playwright client) in a job's shared Chromium. 1 is the sequential
-# runner (one account at a time, interleaved). The default and its cost are measured in the README.
-POSTING_CONCURRENCY = env_number("POSTING_CONCURRENCY", 4, int, 1)
+# How many posts are in flight at the same time on one host, across all its jobs, and how many
+# threads (lanes) a job posts its accounts with: each account a browser context of its own in the
+# job's shared Chromium. 1 is the sequential runner (one account at a time, interleaved). Default:
+# the host's CPUs, since a form is CPU-bound (bench/throughput.py: on 2 cores, 3 or 4 lanes post no
+# faster than 2 and cost 35-45 MB more per account).
+POSTING_CONCURRENCY = env_number("POSTING_CONCURRENCY", os.cpu_count() or 1, int, 1)
 # Where this host's browser slots are (lock files): one directory per host, never a shared mount.
 BROWSER_SLOTS_DIR = env_path("BROWSER_SLOTS_DIR", Path(tempfile.gettempdir()) / "marketplace-poster-browser-slots")
 # Who runs jobs: "subprocess" (start-posting starts `manage.py post_to_marketplace` on this host)

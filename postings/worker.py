@@ -231,7 +231,9 @@ class AccountContext:
 
 
 class HostSlot:
-    """One of this host's POSTING_CONCURRENCY browser slots, held by one account lane at a time.
+    """One of this host's POSTING_CONCURRENCY browser slots, held by one post in flight at a time
+    (an account's pacing holds none, so that a long job leaves the host's browsers to other jobs
+    between its posts).
 
     A slot is an exclusive `flock` on a file in a host-local directory, so it is shared by every
     job and worker process on the host and freed by the kernel when its process dies, even by
@@ -276,10 +278,7 @@ class AccountLane:
 
     def run(self, shared: SharedChromium | None) -> None:
         """Post this lane's listings (in its own thread when the job has several lanes)."""
-        slot = HostSlot()
         try:
-            if not self.runner.wait_for_slot(slot):
-                return  # cancelled while waiting
             with start_playwright() as playwright:
                 if shared is None:
                     browser = launch(playwright, executable=settings.BROWSER_EXECUTABLE, headless=settings.BROWSER_HEADLESS)
@@ -297,8 +296,6 @@ class AccountLane:
                     browser.close()
         except BaseException as exc:  # the job's thread fails the job with it, once every lane is done
             self.failure = exc
-        finally:
-            slot.release()
 
     def _pace(self, account_id: int) -> bool:
         if account_id not in self.last_post_at:
@@ -308,12 +305,22 @@ class AccountLane:
         return pause(wait, job=self.job) if wait > 0 else True
 
     def _post_one(self, browser, post_id: int) -> None:
-        target = self.runner.target
         claimed = MarketplacePost.objects.filter(pk=post_id, claimed_by=self.job).values_list("account_id", flat=True)
         if not claimed:
             return  # deleted meanwhile
-        if claimed[0] not in self.stopped_accounts and not self._pace(claimed[0]):
+        opens_a_page = claimed[0] not in self.stopped_accounts  # a stopped account's posts fail at once
+        if opens_a_page and not self._pace(claimed[0]):
             return  # cancelled while pacing
+        slot = HostSlot()  # held while the post is in flight, not while its account paces
+        if opens_a_page and not self.runner.wait_for_slot(slot):
+            return  # cancelled while waiting for one
+        try:
+            self._post_in_slot(browser, post_id)
+        finally:
+            slot.release()
+
+    def _post_in_slot(self, browser, post_id: int) -> None:
+        target = self.runner.target
         post = services.post_begin(job=self.job, post_id=post_id)
         if post is None:
             return

@@ -133,6 +133,25 @@ def test_the_hosts_browsers_are_shared_by_its_jobs_a_job_waits_for_a_free_one_an
     assert not any(overlap(a, b) for a, b in combinations(every_page, 2)), "more browsers than the host allows"
 
 
+def test_an_account_pacing_holds_no_browser_another_job_posts_meanwhile(
+    worker_env, monkeypatch, simulator, api, make_account, make_post
+):
+    monkeypatch.setenv("POSTING_CONCURRENCY", "1")  # one post in flight on this host at a time
+    monkeypatch.setenv("POSTING_DELAY_SECONDS", "600")
+    slow, quick = make_account("slow@example.com"), make_account("quick@example.com")
+    long_job = start(api, [make_post(slow, "Slow 1"), make_post(slow, "Slow 2")])
+    wait_until(lambda: [listing["title"] for listing in simulator.listings()] == ["Slow 1"], timeout=120,
+               what="the long job's first post")
+
+    other = watch(api, start(api, [make_post(quick, "Quick")]))  # while the long job's account paces
+
+    assert (other[-1]["status"], other[-1]["completed_posts"]) == ("completed", 1)
+    assert PostingJob.objects.get(pk=long_job.pk).status == "running"
+    assert api.post(f"/api/posts/jobs/{long_job.job_id}/cancel/").status_code == 200
+    assert watch(api, long_job, timeout=60)[-1]["status"] == "cancelled"
+    assert published_titles(simulator) == ["Quick", "Slow 1"]
+
+
 def test_cancel_stops_every_account_after_its_current_post(worker_env, monkeypatch, simulator, api, accounts):
     monkeypatch.setenv("POSTING_CONCURRENCY", "4")
     monkeypatch.setenv("POSTING_DELAY_SECONDS", "600")  # after its first post, every account waits
