@@ -413,15 +413,21 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.listings < 1 or args.rounds < 1:
         parser.error("--listings and --rounds must be at least 1")
+    return measured(lambda: run(args.listings, args.rounds, tuple(args.layouts)), print_report, args.json)
+
+
+def measured(measure, print_report, json_path) -> int:
+    """Run a benchmark's `measure()`, print its report, write its figures to `json_path` if given;
+    the exit status: 0 when every target passed, 1 on a miss or a failed run."""
     try:
-        results = run(args.listings, args.rounds, tuple(args.layouts))
+        results = measure()
     except BenchmarkFailed as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     print_report(results)
-    if args.json:
-        args.json.write_text(json.dumps(results.as_json(), indent=2) + "\n")
-        print(f"\nFigures written to {args.json}")
+    if json_path:
+        json_path.write_text(json.dumps(results.as_json(), indent=2) + "\n")
+        print(f"\nFigures written to {json_path}")
     return 0 if all(t["passed"] for t in results.targets().values()) else 1
 
 

@@ -82,7 +82,6 @@ and less than 200 MB per extra concurrent account. A miss exits with status 1 to
 """
 import argparse
 import importlib.util
-import json
 import os
 import platform
 import signal
@@ -101,7 +100,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 from bench.load import Database
-from bench.posting import BenchmarkFailed, Simulator, noise_png, warm_up
+from bench.posting import BenchmarkFailed, Simulator, measured, noise_png, warm_up
 from driver.executable import find_chromium
 from simulator.client import facebook_cookies
 
@@ -763,16 +762,7 @@ def main(argv=None) -> int:
         args.runners = [SUBPROCESS, PROCRASTINATE] if args.database_url else [SUBPROCESS]
     if PROCRASTINATE in args.runners and not args.database_url:
         parser.error("the procrastinate runner needs PostgreSQL: give --database-url")
-    try:
-        results = run(args)
-    except BenchmarkFailed as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 1
-    print_report(results)
-    if args.json:
-        args.json.write_text(json.dumps(results.as_json(), indent=2) + "\n")
-        print(f"\nFigures written to {args.json}")
-    return 0 if all(t["passed"] for t in results.targets().values()) else 1
+    return measured(lambda: run(args), print_report, args.json)
 
 
 if __name__ == "__main__":
