@@ -413,10 +413,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.listings < 1 or args.rounds < 1:
         parser.error("--listings and --rounds must be at least 1")
-    return measured(lambda: run(args.listings, args.rounds, tuple(args.layouts)), print_report, args.json)
+    return conclude(lambda: run(args.listings, args.rounds, tuple(args.layouts)), print_report, args.json)
 
 
-def measured(measure, print_report, json_path) -> int:
+def conclude(measure, print_report, json_path) -> int:
     """Run a benchmark's `measure()`, print its report, write its figures to `json_path` if given;
     the exit status: 0 when every target passed, 1 on a miss or a failed run."""
     try:

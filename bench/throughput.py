@@ -100,7 +100,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 from bench.load import Database
-from bench.posting import BenchmarkFailed, Simulator, measured, noise_png, warm_up
+from bench.posting import BenchmarkFailed, Simulator, conclude, noise_png, warm_up
 from driver.executable import find_chromium
 from simulator.client import facebook_cookies
 
@@ -762,7 +762,7 @@ def main(argv=None) -> int:
         args.runners = [SUBPROCESS, PROCRASTINATE] if args.database_url else [SUBPROCESS]
     if PROCRASTINATE in args.runners and not args.database_url:
         parser.error("the procrastinate runner needs PostgreSQL: give --database-url")
-    return measured(lambda: run(args), print_report, args.json)
+    return conclude(lambda: run(args), print_report, args.json)
 
 
 if __name__ == "__main__":
