@@ -127,12 +127,15 @@ def account_session_status(
 
 
 def _last_session_failures(*, accounts) -> dict[int, datetime]:
-    """{account id: time of its latest session_expired or captcha failure}, in one query."""
-    from postings.models import ErrorLog
+    """{account id: time of its latest session_expired or captcha failure}, in one query.
 
+    Read through the reverse relations (account -> posts -> error logs): `accounts` sits below
+    `postings` and imports none of it.
+    """
     return dict(
-        ErrorLog.objects.filter(post__account__in=accounts, error_type__in=SESSION_FAILURES)
-        .values("post__account_id").annotate(last=Max("created_at")).values_list("post__account_id", "last")
+        FacebookAccount.objects.filter(pk__in=[account.pk for account in accounts],
+                                       posts__error_logs__error_type__in=SESSION_FAILURES)
+        .annotate(last=Max("posts__error_logs__created_at")).values_list("pk", "last")
     )
 
 
@@ -150,14 +153,12 @@ def overall_health(summary: dict) -> str:
 
 def accounts_health(*, user, now: datetime | None = None) -> dict:
     """The seed's health-check body for all of the operator's accounts, in a constant number of queries."""
-    from postings.models import MarketplacePost
-
     now = now or timezone.now()
     accounts = list(
         accounts_for(user=user).order_by("pk").annotate(
-            total_posts=Count("posts"),
-            posted_count=Count("posts", filter=Q(posts__status=MarketplacePost.Status.POSTED)),
-            failed_count=Count("posts", filter=Q(posts__status=MarketplacePost.Status.FAILED)),
+            total_posts=Count("posts"),  # the listings' statuses, as postings.models names them
+            posted_count=Count("posts", filter=Q(posts__status="posted")),
+            failed_count=Count("posts", filter=Q(posts__status="failed")),
         )
     )
     failures = _last_session_failures(accounts=accounts) if accounts else {}

@@ -4,13 +4,14 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts import session_files
 from accounts.models import FacebookAccount
 from config.browsing import marketplace_target
-from config.exceptions import BadRequest, Conflict
+from config.exceptions import BadRequest
 from driver.browser import check_logged_in
 from driver.errors import BrowserUnavailable
 from driver.selectors import SelectorsFileError
@@ -41,16 +42,15 @@ def account_update(*, account: FacebookAccount, **fields) -> FacebookAccount:
     return account
 
 
+# Sent inside the transaction that deletes `account`, before the rows go: the apps above this one
+# (postings) let go of what they hold of it, or raise (a Conflict) to refuse the deletion.
+account_deleting = Signal()
+
+
 def account_delete(*, account: FacebookAccount) -> None:
     """Delete an account, its listings and its session file; refused while one of them is posting."""
-    from postings.models import MarketplacePost
-    from postings.services import posts_leave_their_jobs
-
     with transaction.atomic():
-        posts = MarketplacePost.objects.filter(account=account).select_for_update()
-        if any(post.status == MarketplacePost.Status.POSTING for post in posts):
-            raise Conflict("A listing of this account is being posted; wait for the job to end.")
-        posts_leave_their_jobs(MarketplacePost.objects.filter(account=account))
+        account_deleting.send(sender=FacebookAccount, account=account)
         path = account.session_path
         account.delete()
         transaction.on_commit(lambda: path.unlink(missing_ok=True))
