@@ -234,7 +234,8 @@ JOB_STALE_SECONDS = env_number("JOB_STALE_SECONDS", 60.0, minimum=1)
 # job's shared Chromium. 1 is the sequential runner (one account at a time, interleaved). Default:
 # the host's CPUs, since a form is CPU-bound (bench/throughput.py: on 2 cores, 3 or 4 lanes post no
 # faster than 2 and cost 35-45 MB more per account).
-POSTING_CONCURRENCY = env_number("POSTING_CONCURRENCY", os.cpu_count() or 1, int, 1)
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # usable ones
+POSTING_CONCURRENCY = env_number("POSTING_CONCURRENCY", _CPUS, int, 1)
 # Where this host's browser slots are (lock files): one directory per host, never a shared mount.
 BROWSER_SLOTS_DIR = env_path("BROWSER_SLOTS_DIR", Path(tempfile.gettempdir()) / "marketplace-poster-browser-slots")
 # Who runs jobs: "subprocess" (start-posting starts `manage.py post_to_marketplace` on this host)
