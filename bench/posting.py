@@ -391,16 +391,17 @@ def run(listings: int, rounds: int, layouts: tuple[str, ...]) -> Results:
             connection.close()
     finally:
         simulator.stop()
-    results.machine = {
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "playwright": package_version("playwright"),
-        "chromium": str(chromium),
-        "chromium_version": chromium_version,
-        "photo_bytes": len(photo_bytes),
-    }
+    results.machine = machine_facts(chromium, chromium_version, photo_bytes=len(photo_bytes))
     return results
+
+
+def machine_facts(chromium, chromium_version: str, **more) -> dict:
+    """What a benchmark's figures were measured on, for its JSON."""
+    return {
+        "cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+        "playwright": package_version("playwright"), "chromium": str(chromium), "chromium_version": chromium_version,
+        **more,
+    }
 
 
 def main(argv=None) -> int:

@@ -83,7 +83,6 @@ and less than 200 MB per extra concurrent account. A miss exits with status 1 to
 import argparse
 import importlib.util
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -100,7 +99,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 from bench.load import Database
-from bench.posting import BenchmarkFailed, Simulator, conclude, noise_png, warm_up
+from bench.posting import BenchmarkFailed, Simulator, conclude, machine_facts, noise_png, warm_up
 from driver.executable import find_chromium
 from simulator.client import facebook_cookies
 
@@ -710,23 +709,13 @@ def run(args) -> Results:
                 database.drop()
     finally:
         simulator.stop()
-    results.machine = {
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "playwright": package_version("playwright"),
-        "procrastinate": package_version("procrastinate"),
-        "chromium": str(chromium),
-        "chromium_version": chromium_version,
-        "database": database_name,
-        "layout": args.layout,
-        "trace": args.trace,
-        "photo_bytes": len(photo),
-        "sample_ms": 1000 * sampling[1] / max(sampling[0], 1),
-        "sample_seconds": args.sample_seconds,
-        "load_average_before": [round(load, 2) for load in load_before],
-        "load_average_after": [round(load, 2) for load in os.getloadavg()],
-    }
+    results.machine = machine_facts(
+        chromium, chromium_version, procrastinate=package_version("procrastinate"), database=database_name,
+        layout=args.layout, trace=args.trace, photo_bytes=len(photo),
+        sample_ms=1000 * sampling[1] / max(sampling[0], 1), sample_seconds=args.sample_seconds,
+        load_average_before=[round(load, 2) for load in load_before],
+        load_average_after=[round(load, 2) for load in os.getloadavg()],
+    )
     return results
 
 
