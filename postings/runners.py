@@ -11,7 +11,6 @@ account's jobs apart. Every call to Procrastinate here goes through Django's own
 is part of the caller's transaction.
 """
 import logging
-from pathlib import Path
 
 import psycopg
 from django.conf import settings
@@ -69,7 +68,7 @@ def _defer(job: PostingJob) -> PostingJob:
         name=RUN_POSTING_JOB, job_manager=_queue(), lock=account_lock(job=job),
         task_kwargs={"job_id": str(job.job_id)},
     ).defer()
-    log_file = Path(settings.LOG_DIR) / f"job_{job.job_id}.log"  # written by the task, on the shared LOG_DIR
+    log_file = services.job_log_path(job)  # written by the task, on the shared LOG_DIR
     PostingJob.objects.filter(pk=job.pk).update(runner_job_id=runner_job_id, log_file=str(log_file))
     job.refresh_from_db()
     return job

@@ -205,7 +205,8 @@ class JobSerializer(serializers.ModelSerializer):
     previews_url = serializers.SerializerMethodField(help_text="A dry run's previews; null for a real run.")
     current_posts = serializers.SerializerMethodField(
         help_text="Every post being published right now, one per account posting (accounts post at the same "
-        "time); `current_post_id` and `current_post_title` are the most recently started of them.",
+        "time); `current_post_id` and `current_post_title` are the most recently started post, which may have "
+        "ended since.",
     )
 
     class Meta:

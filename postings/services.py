@@ -392,11 +392,16 @@ def job_begin(*, job: PostingJob, pid: int) -> bool:
                 PostingJob.objects.filter(pk=job.pk).update(pid=pid, heartbeat_at=now)
             return False
         started = PostingJob.objects.filter(pk=job.pk, status=PostingJob.Status.QUEUED).update(
-            status=PostingJob.Status.RUNNING, pid=pid, worker_host=socket.gethostname()[:255], heartbeat_at=now,
+            status=PostingJob.Status.RUNNING, pid=pid, worker_host=this_host(), heartbeat_at=now,
             started_at=now, status_message="", updated_at=now,
         )
     job.refresh_from_db()
     return bool(started)
+
+
+def this_host() -> str:
+    """This machine's name as a job's `worker_host` holds it."""
+    return socket.gethostname()[:255]
 
 
 def _worker_alive(pid: int | None, host: str = "") -> bool:
@@ -404,7 +409,7 @@ def _worker_alive(pid: int | None, host: str = "") -> bool:
 
     A worker on another machine (`host`) cannot be seen from here: its heartbeat alone decides.
     """
-    if not pid or (host and host != socket.gethostname()[:255]):
+    if not pid or (host and host != this_host()):
         return False
     proc = Path(f"/proc/{pid}")
     if proc.is_dir():
@@ -465,12 +470,16 @@ def job_reap_if_stale(*, job: PostingJob, now=None) -> bool:
 _children: list[subprocess.Popen] = []
 
 
+def job_log_path(job: PostingJob) -> Path:
+    """Where the job's log goes, whichever runner runs it: LOG_DIR/job_<uuid>.log."""
+    return Path(settings.LOG_DIR) / f"job_{job.job_id}.log"
+
+
 def posting_job_launch(*, job: PostingJob) -> PostingJob:
     """Start `manage.py post_to_marketplace --job-id` detached, its output in LOG_DIR."""
     _children[:] = [child for child in _children if child.poll() is None]
-    log_dir = Path(settings.LOG_DIR)
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = log_dir / f"job_{job.job_id}.log"
+    log_file = job_log_path(job)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(log_file, "ab") as output:
             child = subprocess.Popen(

@@ -5,8 +5,6 @@
 """
 import logging
 import os
-import socket
-import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -66,10 +64,9 @@ class _JobLog:
     end, as `manage.py post_to_marketplace` writes them. The worker's own log is the worker's output."""
 
     def __init__(self, job: PostingJob, context: JobContext):
-        self.path = Path(job.log_file or Path(settings.LOG_DIR) / f"job_{job.job_id}.log")
+        self.path = Path(job.log_file) if job.log_file else services.job_log_path(job)
         self.header = (f"Job {job.job_id}: {job.total_posts} post(s), Procrastinate job {context.job.id} "
-                       f"on {socket.gethostname()} (pid {os.getpid()})")
-        self.lock = threading.Lock()  # the job's accounts report from threads of their own
+                       f"on {services.this_host()} (pid {os.getpid()})")
 
     def __enter__(self) -> "_JobLog":
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,13 +77,11 @@ class _JobLog:
     def __exit__(self, *exc_info) -> None:
         self.file.close()
 
-    def write(self, line: str) -> None:
-        with self.lock:
-            self.file.write(line + "\n")
+    def write(self, line: str) -> None:  # progress comes one line at a time (the job runner serialises it)
+        self.file.write(line + "\n")
 
     def progress(self, job: PostingJob) -> None:
         self.write(worker.progress_line(job))
 
     def end(self, job: PostingJob) -> None:
-        self.write(f"Job {job.status}: {job.completed_posts} posted, {job.failed_posts} failed of {job.total_posts}"
-                   f"{'. ' + job.error_message if job.error_message else ''}")
+        self.write(f"{worker.summary_line(job)}{'. ' + job.error_message if job.error_message else ''}")

@@ -468,8 +468,8 @@ class JobRunner:
             MarketplacePost.objects.filter(claimed_by=self.job).select_related("account")
             .prefetch_related("images").order_by("pk")
         )
-        ready = []
-        for post in _interleaved(posts):
+        ready = []  # each lane interleaves its accounts' posts (_lanes)
+        for post in posts:
             problems = listing_problems(post)
             if not problems:
                 ready.append(post)
@@ -512,6 +512,12 @@ def progress_line(job: PostingJob) -> str:
         f"{'; posting: ' + current if current else ''}"
         f"{'; ' + job.status_message if job.status_message else ''}"
     )
+
+
+def summary_line(job: PostingJob) -> str:
+    """How the job ended, in one line of a log."""
+    done = "previewed (dry run, nothing published)" if job.dry_run else "posted"
+    return f"Job {job.status}: {job.completed_posts} {done}, {job.failed_posts} failed of {job.total_posts}"
 
 
 def run_job(*, job_id, progress: Callable[[PostingJob], None] | None = None) -> PostingJob:

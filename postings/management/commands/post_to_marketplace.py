@@ -46,8 +46,7 @@ class Command(BaseCommand):
         job = worker.run_job(job_id=job.job_id, progress=self._progress)
         if self.interactive:
             self.stdout.write("")
-        done = "previewed (dry run, nothing published)" if job.dry_run else "posted"
-        summary = f"Job {job.status}: {job.completed_posts} {done}, {job.failed_posts} failed of {job.total_posts}"
+        summary = worker.summary_line(job)
         if job.status == PostingJob.Status.FAILED:
             self.stderr.write(self.style.ERROR(f"{summary}. {job.error_message}"))
             sys.exit(EXIT_JOB_FAILED)
