@@ -30,6 +30,9 @@ def isolated_files(settings, tmp_path):
     settings.LOG_DIR = tmp_path / "logs"
     settings.SESSIONS_DIR = tmp_path / "sessions"
     settings.BROWSER_SLOTS_DIR = tmp_path / "browser-slots"  # no other run on this host takes this test's slots
+    # No posting budgets unless a test sets them (the budget tests do): a test posts many listings
+    # on one account within a minute, which the defaults would rightly hold back for an hour.
+    settings.ACCOUNT_DAILY_POST_LIMIT = settings.ACCOUNT_HOURLY_POST_LIMIT = 0
     return tmp_path
 
 
@@ -106,6 +109,8 @@ def live_server_env(tmp_path, settings):
         "SESSIONS_DIR": str(settings.SESSIONS_DIR),
         "LOG_DIR": str(settings.LOG_DIR),
         "BROWSER_SLOTS_DIR": str(settings.BROWSER_SLOTS_DIR),
+        "ACCOUNT_DAILY_POST_LIMIT": str(settings.ACCOUNT_DAILY_POST_LIMIT),
+        "ACCOUNT_HOURLY_POST_LIMIT": str(settings.ACCOUNT_HOURLY_POST_LIMIT),
     }
 
 

@@ -27,7 +27,8 @@ class OwnAccountsMixin:
 
 
 class AccountListCreateApi(OwnAccountsMixin, generics.ListCreateAPIView):
-    """The operator's Facebook accounts; create one with `{"email", "name"?}`."""
+    """The operator's Facebook accounts; create one with `{"email", "name"?}` (and optionally its
+    proxy, identity and budgets)."""
 
     serializer_class = AccountSerializer
 
@@ -46,6 +47,20 @@ class AccountDetailApi(OwnAccountsMixin, generics.RetrieveUpdateDestroyAPIView):
 
     def perform_destroy(self, instance):
         services.account_delete(account=instance)
+
+
+class AccountResumeApi(OwnAccountsMixin, generics.GenericAPIView):
+    serializer_class = AccountSerializer
+
+    @extend_schema(
+        summary="Lift the account's pause after a block",
+        description="Jobs post with the account again at once. Uploading a fresh session does not lift a "
+        "pause: a block is Facebook's on the account, not on its session.",
+        request=None, responses=AccountSerializer,
+    )
+    def post(self, request, pk):
+        account = services.account_resume(account=self.get_object())
+        return Response(self.get_serializer(account).data)
 
 
 class AccountSessionApi(OwnAccountsMixin, generics.GenericAPIView):

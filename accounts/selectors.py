@@ -8,7 +8,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts import session_files
+from accounts import budgets, session_files
 from accounts.models import FacebookAccount
 
 HEALTHY, WARNING, ERROR = "healthy", "warning", "error"
@@ -152,7 +152,12 @@ def overall_health(summary: dict) -> str:
 
 
 def accounts_health(*, user, now: datetime | None = None) -> dict:
-    """The seed's health-check body for all of the operator's accounts, in a constant number of queries."""
+    """The seed's health-check body for all of the operator's accounts, in a constant number of queries.
+
+    Each entry adds where the account stands with Facebook: paused after a block (which makes it
+    `warning` at least, the pause among its reasons), its posts in the last 24 h and hour against its
+    budgets, and `hold_reason` when it cannot post now (paused or at a budget).
+    """
     now = now or timezone.now()
     accounts = list(
         accounts_for(user=user).order_by("pk").annotate(
@@ -162,11 +167,16 @@ def accounts_health(*, user, now: datetime | None = None) -> dict:
         )
     )
     failures = _last_session_failures(accounts=accounts) if accounts else {}
+    standings = budgets.standings(accounts, now=now) if accounts else {}
     rows = []
     summary = {"total_accounts": len(accounts), HEALTHY: 0, WARNING: 0, ERROR: 0}
     for account in accounts:
         status = account_session_status(account=account, now=now, last_session_failure=failures.get(account.pk))
-        summary[status.health] += 1
+        standing = standings[account.pk]
+        health, reasons = status.health, status.reasons
+        if standing.paused:
+            health, reasons = (ERROR if health == ERROR else WARNING), [*reasons, standing.reason()]
+        summary[health] += 1
         rows.append({
             "account_id": account.pk,
             "email": account.email,
@@ -176,7 +186,14 @@ def accounts_health(*, user, now: datetime | None = None) -> dict:
             "total_posts": account.total_posts,
             "posted_count": account.posted_count,
             "failed_count": account.failed_count,
-            "health_status": status.health,
-            "reasons": status.reasons,
+            "health_status": health,
+            "reasons": reasons,
+            "paused_until": standing.paused_until,
+            "posts_last_24h": standing.last_24h,
+            "posts_last_hour": standing.last_hour,
+            "daily_post_limit": standing.daily_limit,
+            "hourly_post_limit": standing.hourly_limit,
+            "can_post_at": standing.can_post_at,
+            "hold_reason": standing.reason(),
         })
     return {"overall_health": overall_health(summary), "summary": summary, "accounts": rows}

@@ -3,17 +3,77 @@ from rest_framework import serializers
 
 from accounts.models import FacebookAccount
 from config.serializers import RejectUnknownFieldsMixin
+from driver import identity
+from driver.proxy import MASK, Proxy, ProxyFormatError, masked
+
+
+class ProxyField(serializers.CharField):
+    """Written as a URL, read with its password masked; null or "" for none."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, allow_blank=True, required=False, max_length=500, **kwargs)
+
+    def to_representation(self, value):
+        return masked(value)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        if not text.strip():
+            return ""
+        try:
+            return Proxy.parse(text)
+        except ProxyFormatError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+@extend_schema_field({"type": "object", "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}},
+                      "required": ["width", "height"], "example": {"width": 1366, "height": 641}})
+class ViewportField(serializers.JSONField):
+    def to_internal_value(self, data):
+        try:
+            return identity.check_viewport(data)
+        except identity.IdentityError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 class AccountSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     session_exists = serializers.SerializerMethodField(
         help_text="Whether a browser session has been uploaded for this account."
     )
+    proxy = ProxyField(
+        help_text="Where this account's browser goes out: `http://`, `https://` or `socks5://`, optional "
+        "`user:password@` (not for socks5: Chromium cannot log in to one), then `host:port`. Read with the password "
+        "masked (`http://user:***@host:3128`); writing that masked form back keeps the stored password. null: none."
+    )
+    user_agent = serializers.CharField(
+        required=False, max_length=500,
+        help_text="The browser's user agent, fixed when the account is created (Chrome of this host's platform).",
+    )
+    timezone = serializers.CharField(
+        required=False, max_length=64, help_text="IANA time zone of the browser, e.g. America/Chicago (chosen at creation).",
+    )
+    viewport = ViewportField(required=False, help_text="The browser window's size, chosen at creation from common ones.")
+    daily_post_limit = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1,
+        help_text="At most this many listings published or tried in any 24 hours; null: ACCOUNT_DAILY_POST_LIMIT.",
+    )
+    hourly_post_limit = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1,
+        help_text="At most this many in any 60 minutes; null: ACCOUNT_HOURLY_POST_LIMIT.",
+    )
 
     class Meta:
         model = FacebookAccount
-        fields = ["id", "email", "name", "session_exists", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        fields = [
+            "id", "email", "name", "session_exists", "proxy", "user_agent", "timezone", "viewport",
+            "daily_post_limit", "hourly_post_limit", "paused_until", "pause_reason", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "paused_until", "pause_reason", "created_at", "updated_at"]
+        extra_kwargs = {
+            "paused_until": {"help_text": "Set for ACCOUNT_BLOCK_PAUSE_HOURS when Facebook blocked the account "
+                             "(rate_limit): until then every job skips it. POST .../resume/ lifts it."},
+            "pause_reason": {"help_text": "Why it is paused (the block Facebook showed); empty when it is not."},
+        }
 
     @extend_schema_field(serializers.BooleanField)
     def get_session_exists(self, account: FacebookAccount) -> bool:
@@ -21,6 +81,31 @@ class AccountSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
     def validate_email(self, value: str) -> str:
         return value.lower()
+
+    def validate_user_agent(self, value: str) -> str:
+        try:
+            return identity.check_user_agent(value)
+        except identity.IdentityError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_timezone(self, value: str) -> str:
+        try:
+            return identity.check_timezone(value)
+        except identity.IdentityError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_proxy(self, value) -> str:
+        """The URL to store. The masked form an answer showed keeps the stored password."""
+        if not value:
+            return ""
+        if value.password == MASK and self.instance is not None and self.instance.proxy:
+            stored = Proxy.parse(self.instance.proxy)
+            if (stored.scheme, stored.host, stored.port, stored.username) == (value.scheme, value.host, value.port, value.username):
+                return stored.url()
+            raise serializers.ValidationError("Give the proxy's password: \"***\" only stands for the one stored")
+        if value.password == MASK:
+            raise serializers.ValidationError("Give the proxy's password: \"***\" only stands for the one stored")
+        return value.url()
 
 
 class SessionValidationSerializer(serializers.Serializer):
@@ -65,6 +150,21 @@ class AccountHealthSerializer(serializers.Serializer):
     failed_count = serializers.IntegerField()
     health_status = serializers.ChoiceField(choices=["healthy", "warning", "error"])
     reasons = serializers.ListField(child=serializers.CharField())
+    paused_until = serializers.DateTimeField(
+        allow_null=True, help_text="Paused after a block until then (the account is at least `warning`); null when not."
+    )
+    posts_last_24h = serializers.IntegerField(help_text="Listings published or tried in the last 24 hours.")
+    posts_last_hour = serializers.IntegerField(help_text="Listings published or tried in the last 60 minutes.")
+    daily_post_limit = serializers.IntegerField(
+        allow_null=True, help_text="The daily budget in force (the account's or ACCOUNT_DAILY_POST_LIMIT); null: none."
+    )
+    hourly_post_limit = serializers.IntegerField(allow_null=True, help_text="The hourly budget in force; null: none.")
+    can_post_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it may post again, if it is paused or at a budget; null: now."
+    )
+    hold_reason = serializers.CharField(
+        allow_null=True, help_text="Why it cannot post now (paused, or at which budget until when); null when it can."
+    )
 
 
 class HealthSummarySerializer(serializers.Serializer):

@@ -21,17 +21,18 @@ def _email_taken() -> ValidationError:
     return ValidationError({"email": ["You already have an account with this email."]})
 
 
-def account_create(*, owner, email: str, name: str = "") -> FacebookAccount:
-    """Add a Facebook account for `owner`; an email is unique per operator."""
+def account_create(*, owner, email: str, name: str = "", **fields) -> FacebookAccount:
+    """Add a Facebook account for `owner`; an email is unique per operator. Its browser identity
+    (user agent, time zone, window size) is drawn now unless given, and kept."""
     try:
         with transaction.atomic():
-            return FacebookAccount.objects.create(owner=owner, email=email, name=name)
+            return FacebookAccount.objects.create(owner=owner, email=email, name=name, **fields)
     except IntegrityError:
         raise _email_taken() from None
 
 
 def account_update(*, account: FacebookAccount, **fields) -> FacebookAccount:
-    """Change an account's email or name."""
+    """Change an account's email, name, proxy, identity or budgets."""
     for name, value in fields.items():
         setattr(account, name, value)
     try:
@@ -39,6 +40,20 @@ def account_update(*, account: FacebookAccount, **fields) -> FacebookAccount:
             account.save(update_fields=[*fields, "updated_at"])
     except IntegrityError:
         raise _email_taken() from None
+    return account
+
+
+def account_pause(*, account_id: int, until, reason: str) -> None:
+    """Keep every job off the account until `until` (Facebook blocked it); a later block extends it."""
+    FacebookAccount.objects.filter(pk=account_id).update(
+        paused_until=until, pause_reason=reason[:500], updated_at=timezone.now()
+    )
+
+
+def account_resume(*, account: FacebookAccount) -> FacebookAccount:
+    """Lift a pause: the next job posts with the account again (nothing happens if it is not paused)."""
+    FacebookAccount.objects.filter(pk=account.pk).update(paused_until=None, pause_reason="", updated_at=timezone.now())
+    account.refresh_from_db()
     return account
 
 
@@ -104,7 +119,8 @@ def account_session_check_live(*, account: FacebookAccount) -> FacebookAccount:
         return _record_live_check(account, False, f"The session file cannot be used ({exc}). Upload it again")
     try:
         logged_in, message = check_logged_in(
-            state=state, target=marketplace_target(), executable=settings.BROWSER_EXECUTABLE,
+            state=state, target=marketplace_target(), profile=account.browser_profile(),
+            executable=settings.BROWSER_EXECUTABLE,
             headless=settings.BROWSER_HEADLESS,
         )
     except (BrowserUnavailable, SelectorsFileError) as exc:

@@ -116,6 +116,9 @@ def setup_django(workdir: Path, simulator_url: str, chromium: Path) -> None:
         "LOG_DIR": str(workdir / "logs"),
         "MARKETPLACE_BASE_URL": simulator_url,
         "POSTING_DELAY_SECONDS": "0",
+        # The benchmark measures the engine, not the budgets that hold an account to a few posts an hour.
+        "ACCOUNT_DAILY_POST_LIMIT": "0",
+        "ACCOUNT_HOURLY_POST_LIMIT": "0",
         "POSTING_RETRY_BACKOFF_SECONDS": "0",
         # The same binary as the hand-written variants (and no probe for Playwright's own download).
         "BROWSER_EXECUTABLE": str(chromium),

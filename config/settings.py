@@ -227,6 +227,19 @@ BROWSER_TRACE = env_choice("BROWSER_TRACE", "on", {
 POSTING_DELAY_SECONDS = env_seconds_range("POSTING_DELAY_SECONDS", "45,120")
 POSTING_MAX_ATTEMPTS = env_number("POSTING_MAX_ATTEMPTS", 3, int, 1)
 POSTING_RETRY_BACKOFF_SECONDS = env_number("POSTING_RETRY_BACKOFF_SECONDS", 5.0)
+# Posting budgets per account (an account's own daily_post_limit / hourly_post_limit win; 0: no
+# limit), counting every listing it published or tried to publish in the last 24 h / 60 min.
+# Facebook blocks accounts after about 120 page loads an hour, and a post loads 3-5 pages (the
+# form, its steps' requests, the page it lands on): 6 an hour stays at a quarter of that, leaving
+# room for the operator's own use of the account. Facebook gives no number for its daily limits
+# (facebook.md: new accounts have one): 20 a day is a cautious guess, meant to be raised per account.
+ACCOUNT_DAILY_POST_LIMIT = env_number("ACCOUNT_DAILY_POST_LIMIT", 20, int, 0)
+ACCOUNT_HOURLY_POST_LIMIT = env_number("ACCOUNT_HOURLY_POST_LIMIT", 6, int, 0)
+# A listing past its account's budget waits for the account's next slot if it comes within this
+# many minutes (60: an hourly budget always waits, a full day's mostly not), else it is left pending.
+BUDGET_WAIT_MAX_MINUTES = env_number("BUDGET_WAIT_MAX_MINUTES", 60.0)
+# After a block (rate_limit) no job posts with the account for this long: posting on deepens a block.
+ACCOUNT_BLOCK_PAUSE_HOURS = env_number("ACCOUNT_BLOCK_PAUSE_HOURS", 24.0)
 JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
 JOB_STALE_SECONDS = env_number("JOB_STALE_SECONDS", 60.0, minimum=1)
 # How many posts are in flight at the same time on one host, across all its jobs, and how many

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, PlaywrightContextManager, sync_playwright
 from playwright._impl._driver import compute_driver_executable  # the node and CLI Playwright itself runs
@@ -23,11 +24,36 @@ from driver.cookies import state_for_target, state_from_target
 from driver.evidence import scrub_trace
 from driver.executable import BrowserNotFound, find_chromium, launch_args
 from driver.form import ListingForm
+from driver.identity import BrowserProfile, default_user_agent
 from driver.listing import Target
+from driver.proxy import ProxyUnreachable, probe
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_IDENTITY = {"locale": "en-US", "viewport": {"width": 1280, "height": 900}}
+# An account without an identity of its own (the apps always give one): a plain desktop Chrome.
+DEFAULT_PROFILE = BrowserProfile(user_agent=default_user_agent(), timezone="America/Chicago", viewport=(1280, 900))
+
+# Chromium's net errors that mean the proxy, not the site, failed.
+PROXY_NET_ERRORS = ("ERR_PROXY_", "ERR_TUNNEL_CONNECTION_FAILED", "ERR_SOCKS_", "ERR_NO_SUPPORTED_PROXIES",
+                    "ERR_MANDATORY_PROXY_CONFIGURATION_FAILED", "ERR_HTTPS_PROXY_TUNNEL_RESPONSE")
+
+
+def _destination(base_url: str) -> str:
+    """host:port of Marketplace, as a proxy is asked to connect to it."""
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname}:{port}"
+
+
+def check_proxy(profile: BrowserProfile, target: Target) -> None:
+    """Before any browser context goes through the account's proxy: raise ProxyFailed (naming
+    the proxy, its password masked) when it refuses or does not answer."""
+    if profile.proxy is None:
+        return
+    try:
+        probe(profile.proxy, destination=_destination(target.base_url))
+    except ProxyUnreachable as exc:
+        raise errors.ProxyFailed(f"The proxy {profile.proxy} does not work: {exc}") from None
 
 
 # Playwright's driver (a node process per Playwright, one per thread that posts) mostly relays
@@ -161,11 +187,15 @@ class AccountBrowser:
     network; "full" adds screenshots), kept only when asked, with every cookie value scrubbed out.
     """
 
-    def __init__(self, browser: Browser, *, state: dict, target: Target, trace: str = "off", identity: dict | None = None):
+    def __init__(
+        self, browser: Browser, *, state: dict, target: Target, trace: str = "off", profile: BrowserProfile | None = None,
+    ):
         self.state = state
         self.target = target
+        self.profile = profile or DEFAULT_PROFILE
+        check_proxy(self.profile, target)
         self.context: BrowserContext = browser.new_context(
-            storage_state=state_for_target(state, target.base_url), **(identity or DEFAULT_IDENTITY),
+            storage_state=state_for_target(state, target.base_url), **self.profile.context_options(),
         )
         self.context.set_default_timeout(target.timeout_ms)
         self.trace = trace != "off"
@@ -184,6 +214,18 @@ class AccountBrowser:
 
     def form(self) -> ListingForm:
         return ListingForm(self.page(), self.target, self.hints)
+
+    def blame_proxy(self, failure: errors.PostingError) -> errors.PostingError:
+        """A network error that Chromium says is its proxy's (`net::ERR_PROXY_...`) as ProxyFailed,
+        naming the proxy (password masked); any other failure as it is."""
+        proxy = self.profile.proxy
+        if proxy is None or not isinstance(failure, errors.NetworkError) or isinstance(failure, errors.ProxyFailed):
+            return failure
+        if not any(code in str(failure) for code in PROXY_NET_ERRORS):
+            return failure
+        blamed = errors.ProxyFailed(f"The proxy {proxy} failed: {failure}")
+        blamed.__cause__ = failure.__cause__
+        return blamed
 
     def discard_page(self) -> None:
         """Close the tab (after a failure: Chromium's error page is no place to start again)."""
@@ -220,6 +262,8 @@ class AccountBrowser:
     def secrets(self) -> list[str]:
         """Every cookie value the account's browser holds or was given: none may leave in evidence."""
         values = {cookie.get("value", "") for cookie in self.state.get("cookies", [])}
+        if self.profile.proxy is not None and self.profile.proxy.password:
+            values.add(self.profile.proxy.password)  # a trace records the context's options
         try:
             values |= {cookie.get("value", "") for cookie in self.context.cookies()}
         except PlaywrightError:
@@ -240,7 +284,9 @@ class AccountBrowser:
             logger.warning("closing a browser context failed", exc_info=True)
 
 
-def check_logged_in(*, state: dict, target: Target, executable: str = "", headless: bool = True) -> tuple[bool | None, str]:
+def check_logged_in(
+    *, state: dict, target: Target, profile: BrowserProfile | None = None, executable: str = "", headless: bool = True,
+) -> tuple[bool | None, str]:
     """Open Marketplace's create page with this session: is it really logged in?
 
     (True, ...) logged in; (False, why) not; (None, why) when Marketplace could not tell (network).
@@ -248,8 +294,11 @@ def check_logged_in(*, state: dict, target: Target, executable: str = "", headle
     with start_playwright() as pw:
         browser = launch(pw, executable=executable, headless=headless)
         try:
-            account = AccountBrowser(browser, state=state, target=target)
-            account.form().open()
+            account = AccountBrowser(browser, state=state, target=target, profile=profile)
+            try:
+                account.form().open()
+            except errors.PostingError as exc:
+                raise account.blame_proxy(exc) from exc.__cause__
         except (errors.SessionExpired, errors.CaptchaRequired) as exc:
             return False, str(exc)
         except (errors.RateLimited, errors.UnsupportedLanguage) as exc:

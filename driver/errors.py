@@ -50,6 +50,14 @@ class NetworkError(PostingError):
     retryable = True
 
 
+class ProxyFailed(NetworkError):
+    """The account's proxy refused, did not answer, or would not carry its traffic: the account
+    cannot post through it in this job. The message names the proxy with its password masked."""
+
+    stops_account = True
+    retryable = False
+
+
 class PageTimeout(PostingError):
     error_type = "timeout"
     retryable = True

@@ -17,6 +17,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from accounts import budgets
 from accounts.models import FacebookAccount
 from config.exceptions import Conflict
 from driver.evidence import PageEvidence
@@ -194,11 +195,11 @@ def _job_end_claims(*, job: PostingJob, why: str) -> None:
     job_release_claims(job=job)
 
 
-def job_finish(*, job: PostingJob, status: str, error_message: str = "") -> bool:
+def job_finish(*, job: PostingJob, status: str, error_message: str = "", status_message: str = "") -> bool:
     """End a job that is still active; False when it had already ended (e.g. reaped)."""
     with transaction.atomic():
         ended = PostingJob.objects.filter(pk=job.pk, status__in=PostingJob.ACTIVE_STATUSES).update(
-            status=status, error_message=error_message, status_message="", completed_at=timezone.now(),
+            status=status, error_message=error_message, status_message=status_message[:255], completed_at=timezone.now(),
             current_post=None, current_post_title="", updated_at=timezone.now(),
         )
         _job_end_claims(job=job, why="the worker failed")
@@ -206,8 +207,9 @@ def job_finish(*, job: PostingJob, status: str, error_message: str = "") -> bool
     return bool(ended)
 
 
-def post_begin(*, job: PostingJob, post_id: int) -> MarketplacePost | None:
-    """Move a claimed pending post to `posting` and show it as the job's current post.
+def post_begin(*, job: PostingJob, post_id: int, attempt_at=None) -> MarketplacePost | None:
+    """Move a claimed pending post to `posting` and show it as the job's current post; with
+    `attempt_at`, count it in its account's posting budgets (it is about to be tried) at that time.
 
     None when the post is no longer this job's to post (deleted, or edited out of pending).
     """
@@ -224,7 +226,22 @@ def post_begin(*, job: PostingJob, post_id: int) -> MarketplacePost | None:
         PostingJob.objects.filter(pk=job.pk).update(
             current_post=post, current_post_title=post.title, heartbeat_at=now, updated_at=now
         )
+        if attempt_at is not None:
+            budgets.attempt_record(account_id=post.account_id, at=attempt_at)
     return post
+
+
+def post_leave_pending(*, job: PostingJob, post_id: int, why: str) -> bool:
+    """Let go of a post the job will not try now (its account is paused or past its budget): it
+    stays pending for a later job, `why` in its error_message, counted out of the job's total."""
+    now = timezone.now()
+    with transaction.atomic():
+        left = MarketplacePost.objects.filter(
+            pk=post_id, claimed_by=job, status=MarketplacePost.Status.PENDING
+        ).update(claimed_by=None, error_message=why, updated_at=now)
+        if left:
+            PostingJob.objects.filter(pk=job.pk).update(total_posts=F("total_posts") - 1, updated_at=now)
+    return bool(left)
 
 
 def post_mark_posted(*, job: PostingJob, post: MarketplacePost, listing_url: str) -> None:

@@ -10,8 +10,10 @@ import random
 import threading
 import time
 import traceback
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from contextlib import contextmanager
 from dataclasses import asdict
 from itertools import chain, zip_longest
@@ -19,11 +21,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
+from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from accounts import session_files
+from accounts import budgets, session_files
 from accounts.models import FacebookAccount
+from accounts.services import account_pause
 from config.browsing import marketplace_target
 from driver import errors
 from driver.browser import AccountBrowser, SharedChromium, launch, start_playwright
@@ -204,7 +208,9 @@ class AccountContext:
             raise errors.SessionExpired(
                 f"The session file of account {account.email} is unusable ({exc}). Upload it again"
             ) from None
-        self.browser = AccountBrowser(browser, state=state, target=target, trace=settings.BROWSER_TRACE)
+        self.browser = AccountBrowser(
+            browser, state=state, target=target, trace=settings.BROWSER_TRACE, profile=account.browser_profile(),
+        )
 
     def save_session(self) -> None:
         """Write back what the browser holds now, so that the session stays fresh.
@@ -263,17 +269,25 @@ class HostSlot:
             self.file = None
 
 
+EARLIEST = datetime.min.replace(tzinfo=dt_timezone.utc)  # an account that has not posted yet: its turn is now
+
+
 class AccountLane:
-    """The accounts one thread posts for: one listing at a time, one account after the other in
-    turn (so that pacing one idles none), each account in a browser context of its own."""
+    """The accounts one thread posts for: one listing at a time, each account in a browser context
+    of its own. The next listing is always that of the account whose turn comes first (its pacing
+    over, its budget free), so that one account waiting idles none of the others."""
 
     def __init__(self, runner: "JobRunner", posts: list[MarketplacePost]):
         self.runner = runner
-        self.posts = posts
         self.job = PostingJob.objects.get(pk=runner.job.pk)  # this thread's own copy of the row
+        self.queues: dict[int, deque[int]] = {}  # account id -> its post ids, in turn (dicts keep order)
+        self.emails: dict[int, str] = {}
+        for post in posts:
+            self.queues.setdefault(post.account_id, deque()).append(post.pk)
+            self.emails[post.account_id] = post.account.email
+        self.ready_at: dict[int, datetime] = {}  # on the runner's clock: pacing and budget waits
         self.contexts: dict[int, AccountContext] = {}
         self.stopped_accounts: dict[int, errors.PostingError] = {}
-        self.last_post_at: dict[int, float] = {}
         self.failure: BaseException | None = None
 
     def run(self, shared: SharedChromium | None) -> None:
@@ -285,11 +299,7 @@ class AccountLane:
                 else:
                     browser = shared.connect(playwright)
                 try:
-                    for post in self.posts:
-                        if self.runner.cancel_requested():
-                            return
-                        self._post_one(browser, post.pk)
-                        self.runner.report(self.job)
+                    self._post_all(browser)
                 finally:
                     for context in self.contexts.values():
                         context.close()
@@ -297,31 +307,51 @@ class AccountLane:
         except BaseException as exc:  # the job's thread fails the job with it, once every lane is done
             self.failure = exc
 
-    def _pace(self, account_id: int) -> bool:
-        if account_id not in self.last_post_at:
-            return True
-        low, high = settings.POSTING_DELAY_SECONDS
-        wait = random.uniform(low, high) - (time.monotonic() - self.last_post_at[account_id])
-        return pause(wait, job=self.job) if wait > 0 else True
+    def _post_all(self, browser) -> None:
+        while self.queues:
+            if self.runner.cancel_requested():
+                return
+            now = self.runner.clock()
+            account_id = min(self.queues, key=lambda a: self.ready_at.get(a, EARLIEST))  # the first whose turn comes
+            wait = (self.ready_at.get(account_id, now) - now).total_seconds()
+            if wait > 0:
+                if not pause(wait, job=self.job):
+                    return  # cancelled while every account waits its turn
+                continue
+            stop = self.stopped_accounts.get(account_id)
+            if stop is None or isinstance(stop, errors.RateLimited):  # a stopped account's posts fail at once
+                queued = list(self.queues[account_id])
+                until = self.runner.hold(account_id, self.emails[account_id], queued)
+                if until is not None:
+                    if until is HELD:
+                        del self.queues[account_id]
+                        self.runner.report(self.job)
+                    else:
+                        self.ready_at[account_id] = until
+                    continue
+            post_id = self.queues[account_id].popleft()
+            if not self.queues[account_id]:
+                del self.queues[account_id]
+            self._post_one(browser, post_id, account_id)
+            self.runner.report(self.job)
 
-    def _post_one(self, browser, post_id: int) -> None:
-        claimed = MarketplacePost.objects.filter(pk=post_id, claimed_by=self.job).values_list("account_id", flat=True)
-        if not claimed:
-            return  # deleted meanwhile
-        opens_a_page = claimed[0] not in self.stopped_accounts  # a stopped account's posts fail at once
-        if opens_a_page and not self._pace(claimed[0]):
-            return  # cancelled while pacing
+    def _post_one(self, browser, post_id: int, account_id: int) -> None:
+        opens_a_page = account_id not in self.stopped_accounts
         slot = HostSlot()  # held while the post is in flight, not while its account paces
         if opens_a_page and not self.runner.wait_for_slot(slot):
             return  # cancelled while waiting for one
         try:
-            self._post_in_slot(browser, post_id)
+            self._post_in_slot(browser, post_id, opens_a_page)
         finally:
             slot.release()
+        if opens_a_page:
+            low, high = settings.POSTING_DELAY_SECONDS
+            self.ready_at[account_id] = self.runner.clock() + timedelta(seconds=random.uniform(low, high))
 
-    def _post_in_slot(self, browser, post_id: int) -> None:
+    def _post_in_slot(self, browser, post_id: int, opens_a_page: bool) -> None:
         target = self.runner.target
-        post = services.post_begin(job=self.job, post_id=post_id)
+        counts = opens_a_page and not self.job.dry_run  # a dry run publishes nothing: no budget spent
+        post = services.post_begin(job=self.job, post_id=post_id, attempt_at=self.runner.clock() if counts else None)
         if post is None:
             return
         self.runner.report(self.job)
@@ -334,8 +364,14 @@ class AccountLane:
                 self.contexts[account.pk] = AccountContext(browser, account, target)
             result = self._post_with_retries(self.contexts[account.pk], post, target)
         except errors.PostingError as exc:
+            skipped = account.pk in self.stopped_accounts
             if exc.stops_account:
                 self.stopped_accounts.setdefault(account.pk, exc)
+            if isinstance(exc, errors.RateLimited) and not skipped:  # Facebook showed a block
+                until = self.runner.clock() + timedelta(hours=settings.ACCOUNT_BLOCK_PAUSE_HOURS)
+                account_pause(account_id=account.pk, until=until, reason=str(exc))
+                exc.args = (f"{exc}. The account is paused until {budgets.when(until)} (ACCOUNT_BLOCK_PAUSE_HOURS); "
+                            f"POST /api/accounts/{account.pk}/resume/ lifts it",)
             self._record_failure(post, exc)
         except Exception as exc:  # anything unforeseen still ends as a recorded failure, never a stuck post
             logger.exception("post %s failed unexpectedly", post.pk)
@@ -349,8 +385,6 @@ class AccountLane:
             else:
                 services.post_mark_posted(job=self.job, post=post, listing_url=result.listing_url)
                 logger.info("post %s published%s: %s", post.pk, " (in review)" if result.in_review else "", result.listing_url)
-        finally:
-            self.last_post_at[account.pk] = time.monotonic()
 
     def _record_failure(self, post, exc: errors.PostingError, cause: Exception | None = None) -> None:
         logger.warning("post %s failed (%s): %s", post.pk, exc.error_type, exc)
@@ -375,7 +409,7 @@ class AccountLane:
             try:
                 result = form.post(listing, photos, dry_run=self.job.dry_run)
             except errors.PostingError as exc:
-                failure = exc
+                failure = account_browser.blame_proxy(exc)
             except PlaywrightTimeout as exc:
                 failure = (errors.PublishUnconfirmed if form.may_be_live else errors.PageTimeout)(str(exc).splitlines()[0])
                 failure.__cause__ = exc
@@ -385,6 +419,7 @@ class AccountLane:
                 )
                 failure = kind(str(exc).splitlines()[0])
                 failure.__cause__ = exc
+                failure = account_browser.blame_proxy(failure)
             else:
                 if isinstance(result, Previewed):
                     result.evidence = account_context.evidence(result.page_url)
@@ -403,12 +438,17 @@ class AccountLane:
             raise failure
 
 
-def _lanes(posts: list[MarketplacePost], count: int) -> list[list[MarketplacePost]]:
-    """The posts split into at most `count` lanes, each account in exactly one (never two browsers
-    on one account), the accounts with the most posts spread first, each lane's posts interleaved."""
+def _by_account(posts: list[MarketplacePost]) -> dict[int, list[MarketplacePost]]:
     by_account = defaultdict(list)
     for post in posts:
         by_account[post.account_id].append(post)
+    return by_account
+
+
+def _lanes(posts: list[MarketplacePost], count: int) -> list[list[MarketplacePost]]:
+    """The posts split into at most `count` lanes, each account in exactly one (never two browsers
+    on one account), the accounts with the most posts spread first, each lane's posts interleaved."""
+    by_account = _by_account(posts)
     lanes: list[list[MarketplacePost]] = [[] for _ in range(min(count, len(by_account)))]
     for account_posts in sorted(by_account.values(), key=len, reverse=True):
         min(lanes, key=len).extend(account_posts)
@@ -422,15 +462,73 @@ def _in_thread(work, *args) -> None:
         connection.close()  # this thread's own connection
 
 
-class JobRunner:
-    """Runs one job's posts: its accounts at the same time, up to POSTING_CONCURRENCY per host."""
+HELD = object()  # JobRunner.hold: the account's posts were left pending
 
-    def __init__(self, job: PostingJob, progress: Callable[[PostingJob], None] | None = None):
+
+class JobRunner:
+    """Runs one job's posts: its accounts at the same time, up to POSTING_CONCURRENCY per host,
+    each within its posting budgets and never while it is paused after a block.
+
+    `clock` tells the time for budgets, pauses and pacing (tests give one of their own).
+    """
+
+    def __init__(
+        self, job: PostingJob, progress: Callable[[PostingJob], None] | None = None,
+        clock: Callable[[], datetime] = timezone.now,
+    ):
         self.job = job
         self.progress = progress or (lambda job: None)
+        self.clock = clock
         self.target: Target | None = None
-        self._lock = threading.Lock()  # for progress and the waiting count, shared by the lanes
+        self._lock = threading.Lock()  # for progress, notices and the waiting count, shared by the lanes
         self._waiting = 0
+        self._notices: dict[str, str] = {}  # what the job waits for, by what: its status_message
+        self.left_pending: dict[str, list[int]] = {}  # why -> the posts left pending for it
+
+    def _notice(self, key: str, message: str | None) -> None:
+        with self._lock:
+            if message is None and key not in self._notices or self._notices.get(key) == message:
+                return
+            if message is None:
+                del self._notices[key]
+            else:
+                self._notices[key] = message
+            services.job_heartbeat(job=self.job, status_message="; ".join(self._notices.values()))
+
+    def hold(self, account_id: int, email: str, post_ids: list[int]):
+        """Whether the account may post its next listing now: None if so; the time to wait until,
+        when its budget frees within BUDGET_WAIT_MAX_MINUTES (the job says so meanwhile); HELD when
+        it is paused or its budget frees later, its `post_ids` then left pending, saying why."""
+        database_ready()
+        now = self.clock()
+        standing = budgets.standing(account_id, now=now)
+        key = f"budget-{account_id}"
+        if standing.can_post_at is None or (self.job.dry_run and not standing.paused):  # a dry run spends no budget
+            self._notice(key, None)
+            return None
+        if not standing.paused and standing.can_post_at - now <= timedelta(minutes=settings.BUDGET_WAIT_MAX_MINUTES):
+            self._notice(key, f"Account {email} is at its {standing.spent} budget: its next listing waits until "
+                              f"{budgets.when(standing.can_post_at)}")
+            return standing.can_post_at
+        self._notice(key, None)
+        why = f"Not posted: account {email} is {standing.phrase()}"
+        if standing.paused:
+            why += f". POST /api/accounts/{account_id}/resume/ lifts the pause"
+        for post_id in post_ids:
+            if services.post_leave_pending(job=self.job, post_id=post_id, why=why):
+                with self._lock:
+                    self.left_pending.setdefault(why, []).append(post_id)
+        logger.info("%s posts of account %s left pending: %s", len(post_ids), account_id, why)
+        return HELD
+
+    def left_pending_summary(self) -> str:
+        """The job's closing status_message: which posts it left pending, and why."""
+        count = sum(len(posts) for posts in self.left_pending.values())
+        if not count:
+            return ""
+        return f"{count} listing(s) left pending: " + "; ".join(
+            why.removeprefix("Not posted: ") for why in self.left_pending
+        )
 
     def report(self, job: PostingJob) -> None:
         job.refresh_from_db()
@@ -449,7 +547,7 @@ class JobRunner:
         message = f"Waiting for a free browser on this host (POSTING_CONCURRENCY={settings.POSTING_CONCURRENCY})"
         with self._lock:
             self._waiting += 1
-            services.job_heartbeat(job=self.job, status_message=message)
+        self._notice("slot", message)
         try:
             while not slot.try_take():
                 if self.cancel_requested():
@@ -459,8 +557,9 @@ class JobRunner:
         finally:
             with self._lock:
                 self._waiting -= 1
-                if not self._waiting:
-                    services.job_heartbeat(job=self.job, status_message="")
+                last = not self._waiting
+            if last:
+                self._notice("slot", None)
 
     def run(self) -> None:
         self.target = marketplace_target()
@@ -478,6 +577,10 @@ class JobRunner:
                     job=self.job, post=started, error_type=ErrorLog.ErrorType.VALIDATION_ERROR,
                     message=f"Not posted: {'; '.join(problems)}.",
                 )
+                self.report(self.job)
+        for account_id, account_posts in _by_account(ready).items():  # paused, or past its budget for long:
+            if self.hold(account_id, account_posts[0].account.email, [p.pk for p in account_posts]) is HELD:
+                ready = [post for post in ready if post.account_id != account_id]  # no browser for it
                 self.report(self.job)
         if not ready:
             return
@@ -520,7 +623,9 @@ def summary_line(job: PostingJob) -> str:
     return f"Job {job.status}: {job.completed_posts} {done}, {job.failed_posts} failed of {job.total_posts}"
 
 
-def run_job(*, job_id, progress: Callable[[PostingJob], None] | None = None) -> PostingJob:
+def run_job(
+    *, job_id, progress: Callable[[PostingJob], None] | None = None, clock: Callable[[], datetime] = timezone.now,
+) -> PostingJob:
     """Run a queued job to its end and return it. Waits while another job uses one of its accounts."""
     job = PostingJob.objects.get(job_id=job_id)
     while not services.job_begin(job=job, pid=os.getpid()):
@@ -534,9 +639,10 @@ def run_job(*, job_id, progress: Callable[[PostingJob], None] | None = None) -> 
             progress(job)
         pause(ACCOUNT_WAIT_POLL_SECONDS)
         close_old_connections()
+    runner = JobRunner(job, progress, clock)
     with Heartbeat(job):
         try:
-            JobRunner(job, progress).run()
+            runner.run()
         except (errors.BrowserUnavailable, SelectorsFileError) as exc:
             _fail_job(job, str(exc), exc)
         except Exception as exc:
@@ -546,7 +652,10 @@ def run_job(*, job_id, progress: Callable[[PostingJob], None] | None = None) -> 
         else:
             database_ready()
             cancelled = PostingJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
-            services.job_finish(job=job, status=PostingJob.Status.CANCELLED if cancelled else PostingJob.Status.COMPLETED)
+            services.job_finish(
+                job=job, status=PostingJob.Status.CANCELLED if cancelled else PostingJob.Status.COMPLETED,
+                status_message=runner.left_pending_summary(),
+            )
     job.refresh_from_db()
     return job
 

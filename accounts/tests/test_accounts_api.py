@@ -31,7 +31,16 @@ def test_creating_an_account_answers_it_whole_with_a_lowercased_email(api, opera
         "email": "seller@example.com",
         "name": "Seller",
         "session_exists": False,
+        "proxy": None,
+        "user_agent": account.user_agent,
+        "timezone": account.timezone,
+        "viewport": account.viewport,
+        "daily_post_limit": None,
+        "hourly_post_limit": None,
+        "paused_until": None,
+        "pause_reason": "",
     }
+    assert account.user_agent.startswith("Mozilla/5.0 (") and "HeadlessChrome" not in account.user_agent
 
 
 def test_name_is_optional(api):

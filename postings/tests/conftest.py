@@ -2,15 +2,17 @@
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts.models import FacebookAccount
 from accounts.services import account_session_store
 from conftest import image_bytes
-from postings import services
+from postings import services, worker
 from postings.models import MarketplacePost, PostingJob
 from simulator.client import SimulatorClient, facebook_cookies
 
@@ -68,6 +70,31 @@ def make_post():
             services.post_image_add(post=post, upload=upload)
         return post
     return make
+
+
+class SkippingClock:
+    """The worker's clock in a test: real time, plus every pause the worker takes (pacing, a
+    budget's wait) skipped at once and added, so that an hour's wait takes no time."""
+
+    def __init__(self):
+        self.offset = timedelta(0)
+        self.pauses: list[float] = []
+
+    def __call__(self):
+        return timezone.now() + self.offset
+
+    def pause(self, seconds: float, job=None) -> bool:
+        self.pauses.append(seconds)
+        self.offset += timedelta(seconds=max(seconds, 0))
+        return True
+
+
+@pytest.fixture
+def skipping_clock(monkeypatch) -> SkippingClock:
+    """A SkippingClock, already standing in for the worker's pause: give it to run_job as `clock`."""
+    clock = SkippingClock()
+    monkeypatch.setattr(worker, "pause", clock.pause)
+    return clock
 
 
 def wait_until(condition, timeout=60.0, what="the condition"):

@@ -246,19 +246,18 @@ def test_a_job_waits_queued_while_another_running_job_uses_its_account(simulator
 
 
 def test_the_sequential_runner_paces_each_account_and_other_accounts_fill_the_pause(
-    simulator, settings, monkeypatch, operator, make_account, make_post
+    simulator, settings, skipping_clock, operator, make_account, make_post
 ):
     settings.POSTING_CONCURRENCY = 1  # one account at a time (parallel accounts: test_parallel.py)
     settings.POSTING_DELAY_SECONDS = (30.0, 30.0)
-    pauses = []
-    monkeypatch.setattr(worker, "pause", lambda seconds, job=None: pauses.append(seconds) or True)
     first, second = make_account("one@example.com"), make_account("two@example.com")
     posts = [make_post(first, "A1"), make_post(first, "A2"), make_post(second, "B1")]
 
-    job = run(operator, posts)
+    job = run(operator, posts, clock=skipping_clock)
 
     assert job.completed_posts == 3
     assert [listing["title"] for listing in simulator.listings()] == ["A1", "B1", "A2"]
+    pauses = [seconds for seconds in skipping_clock.pauses if seconds > 0]
     assert len(pauses) == 1  # only before A2: B1 went in between without waiting
     assert 20 < pauses[0] <= 30  # the delay, less the time B1 took
 

@@ -8,9 +8,9 @@ from accounts import services
 from accounts.models import FacebookAccount
 from config.exceptions import BadRequest
 from driver import errors
-from driver.browser import launch, start_playwright
+from config.browsing import marketplace_target
+from driver.browser import check_proxy, launch, start_playwright
 from driver.cookies import state_from_target
-from driver.selectors import load_selectors
 
 
 class Command(BaseCommand):
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             self.stdout.write("Password: ", ending="")
             self.stdout.flush()
             credentials = (email, sys.stdin.readline().rstrip("\n"))
-        cookies = self._log_in(credentials, headless, timeout)
+        cookies = self._log_in(account, credentials, headless, timeout)
         state = state_from_target({"cookies": [], "origins": []}, cookies, settings.MARKETPLACE_BASE_URL)
         try:
             services.account_session_store(account=account, data=state)
@@ -45,15 +45,23 @@ class Command(BaseCommand):
             raise CommandError(f"Logged in, but the session is not usable: {exc.detail}") from None
         self.stdout.write(self.style.SUCCESS(f"Session saved for {account.email} ({account.session_path})"))
 
-    def _log_in(self, credentials, headless: bool, timeout: float) -> list[dict]:
-        login_paths = load_selectors(settings.MARKETPLACE_SELECTORS_FILE)["login_paths"]
+    def _log_in(self, account: FacebookAccount, credentials, headless: bool, timeout: float) -> list[dict]:
+        """Log in in a browser with the account's own identity and proxy: the device Facebook
+        sees at login is the one that posts afterwards."""
+        target = marketplace_target()
+        login_paths = target.selectors["login_paths"]
+        profile = account.browser_profile()
+        try:
+            check_proxy(profile, target)
+        except errors.ProxyFailed as exc:
+            raise CommandError(str(exc)) from None
         with start_playwright() as playwright:
             try:
                 browser = launch(playwright, executable=settings.BROWSER_EXECUTABLE, headless=headless)
             except errors.BrowserUnavailable as exc:
                 raise CommandError(str(exc)) from None
             try:
-                context = browser.new_context(locale="en-US")
+                context = browser.new_context(**profile.context_options())
                 page = context.new_page()
                 page.goto(f"{settings.MARKETPLACE_BASE_URL}/login/")
                 if credentials:
