@@ -16,15 +16,6 @@ class ProxyField(serializers.CharField):
     def to_representation(self, value):
         return masked(value)
 
-    def to_internal_value(self, data):
-        text = super().to_internal_value(data)
-        if not text.strip():
-            return ""
-        try:
-            return Proxy.parse(text)
-        except ProxyFormatError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-
 
 @extend_schema_field({"type": "object", "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}},
                       "required": ["width", "height"], "example": {"width": 1366, "height": 641}})
@@ -94,10 +85,14 @@ class AccountSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         except identity.IdentityError as exc:
             raise serializers.ValidationError(str(exc)) from None
 
-    def validate_proxy(self, value) -> str:
+    def validate_proxy(self, text: str | None) -> str:
         """The URL to store. The masked form an answer showed keeps the stored password."""
-        if not value:
+        if not text or not text.strip():
             return ""
+        try:
+            value = Proxy.parse(text)
+        except ProxyFormatError as exc:
+            raise serializers.ValidationError(str(exc)) from None
         if value.password == MASK and self.instance is not None and self.instance.proxy:
             stored = Proxy.parse(self.instance.proxy)
             if (stored.scheme, stored.host, stored.port, stored.username) == (value.scheme, value.host, value.port, value.username):

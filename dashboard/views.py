@@ -3,6 +3,7 @@
 Each view renders one page from the selectors, for the logged-in operator only; every write goes
 through the REST API from app.js, with this session and its CSRF token (hence ensure_csrf_cookie).
 """
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -11,6 +12,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from accounts.selectors import accounts_for, accounts_health
 from dashboard.forms import ErrorFilterForm
+from driver import identity
+from driver.proxy import masked as masked_proxy
 from postings.models import MarketplacePost, PostingJob, default_delivery
 from postings.selectors import error_logs_for, job_for, jobs_for, posts_for, previews_for, reap_stale
 from postings.serializers import ErrorLogSerializer, JobSerializer, PreviewSerializer
@@ -82,13 +85,44 @@ def listing_edit(request, pk: int):
     return _listing_form(request, get_object_or_404(posts_for(user=request.user), pk=pk))
 
 
+# What the accounts page shows of each account beyond its health-check row. Read as values, not
+# as model instances: the stored proxy (password included) is masked here and goes no further.
+ACCOUNT_DETAILS = ["pk", "name", "proxy", "user_agent", "timezone", "viewport", "daily_post_limit",
+                   "hourly_post_limit", "pause_reason"]
+
+
 @operator_page
 def accounts(request):
     health = accounts_health(user=request.user)
-    names = dict(accounts_for(user=request.user).values_list("pk", "name"))
+    details = {row["pk"]: row for row in accounts_for(user=request.user).values(*ACCOUNT_DETAILS)}
+    rows = []
     for row in health["accounts"]:
-        row["name"] = names.get(row["account_id"], "")
-    return render(request, "dashboard/accounts.html", {"section": "accounts", "health": health})
+        account = details.get(row["account_id"])
+        if account is None:  # deleted between the two reads
+            continue
+        rows.append({
+            **row,
+            "name": account["name"],
+            "proxy": masked_proxy(account["proxy"]),  # None: none (or one that cannot be read)
+            "user_agent": account["user_agent"],
+            "timezone": account["timezone"],
+            "viewport": account["viewport"],
+            # The account's own budgets, as the edit form shows them (None: the settings' default);
+            # the row's daily_post_limit / hourly_post_limit are the ones in force.
+            "own_daily_post_limit": account["daily_post_limit"],
+            "own_hourly_post_limit": account["hourly_post_limit"],
+            "pause_reason": account["pause_reason"] if row["paused_until"] else "",
+            # The pause is said once, beside its Resume button, not again among the session's reasons.
+            "session_reasons": [reason for reason in row["reasons"] if reason != row["hold_reason"]],
+        })
+    health = {**health, "accounts": rows}
+    return render(request, "dashboard/accounts.html", {
+        "section": "accounts",
+        "health": health,
+        "default_daily_limit": settings.ACCOUNT_DAILY_POST_LIMIT or None,
+        "default_hourly_limit": settings.ACCOUNT_HOURLY_POST_LIMIT or None,
+        "timezones": identity.TIMEZONES,
+    })
 
 
 @operator_page

@@ -328,6 +328,7 @@ class AccountLane:
                         self.runner.report(self.job)
                     else:
                         self.ready_at[account_id] = until
+                        self.runner.report(self.job)  # the job log says what it waits for
                     continue
             post_id = self.queues[account_id].popleft()
             if not self.queues[account_id]:

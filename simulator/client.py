@@ -70,6 +70,12 @@ class SimulatorClient:
         path = "/__sim__/timeline" + ("" if c_user is None else "?c_user=" + quote(c_user))
         return self.call("GET", path)["events"]
 
+    def visits(self, c_user: str | None = None) -> list[dict]:
+        """The requests for Facebook's pages, oldest first: {"c_user" (None when logged out),
+        "method", "path", "user_agent", "accept_language", "at"}."""
+        path = "/__sim__/visits" + ("" if c_user is None else "?c_user=" + quote(c_user))
+        return self.call("GET", path)["visits"]
+
     def revoke_session(self, xs: str) -> None:
         self.call("POST", "/__sim__/sessions/revoke", {"xs": xs})
 

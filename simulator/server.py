@@ -162,6 +162,12 @@ class Handler(BaseHTTPRequestHandler):
         self.query = parse_qs(url.query)
         cookies = parse_cookies(self.headers.get("Cookie"))
         self.c_user = self.state.logged_in_user(cookies.get("c_user"), cookies.get("xs"))
+        if not self.url_path.startswith("/__sim__/"):  # the control API is not Facebook
+            self.state.record_visit(
+                c_user=self.c_user, method=method,
+                path=self.url_path + (f"?{url.query}" if url.query else ""),
+                user_agent=self.headers.get("User-Agent", ""),
+                accept_language=self.headers.get("Accept-Language", ""))
         allowed = []
         try:
             for route in ROUTES:
@@ -545,6 +551,10 @@ class Handler(BaseHTTPRequestHandler):
         c_user = self.query.get("c_user", [None])[0]
         self.send_json(HTTPStatus.OK, {"events": self.state.timeline(c_user)})
 
+    def sim_visits(self):
+        c_user = self.query.get("c_user", [None])[0]
+        self.send_json(HTTPStatus.OK, {"visits": self.state.visits(c_user)})
+
     def sim_listings(self):
         c_user = self.query.get("c_user", [None])[0]
         self.send_json(HTTPStatus.OK, {"listings": self.state.listings(c_user)})
@@ -605,6 +615,7 @@ ROUTES = [
     Route("POST", r"/__sim__/layout", Handler.sim_layout_set),
     Route("POST", r"/__sim__/drafts", Handler.sim_drafts),
     Route("GET", r"/__sim__/timeline", Handler.sim_timeline),
+    Route("GET", r"/__sim__/visits", Handler.sim_visits),
 ]
 
 

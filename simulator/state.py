@@ -1,4 +1,5 @@
-"""The simulator's in-memory state: sessions, listings, faults, layouts, drafts and the timeline.
+"""The simulator's in-memory state: sessions, listings, faults, layouts, drafts, the timeline
+and the visits.
 
 One `State` is shared by every request thread, so each method takes the lock.
 """
@@ -38,6 +39,7 @@ FAULTS_WITH_AT = ("drop_connection", "temporary_block", "daily_limit")
 LAYOUTS = ("classic", "2026")
 MAX_DRAFT_PHOTOS = 10
 PAGE_MEMORY = 5000  # create-page loads remembered for their publish (oldest forgotten first)
+VISIT_MEMORY = 5000  # visits remembered (oldest forgotten first)
 
 
 def _choice(*values):
@@ -203,6 +205,7 @@ class State:
         self._pages: dict[str, PageLoad] = {}  # page_id -> PageLoad (insertion ordered)
         self._loads: dict[str, deque] = {}  # c_user -> monotonic-ish times of create-page requests
         self._notices: dict[str, str] = {}  # c_user -> a notice for the selling page
+        self._visits: deque[dict] = deque(maxlen=VISIT_MEMORY)
 
     # -- sessions ---------------------------------------------------------------------------
     def issue_session(self, email: str | None = None) -> tuple[str, str]:
@@ -424,10 +427,24 @@ class State:
                 return fired
         return None
 
+    # -- visits: which browser identity asked for which page -----------------------------------
+    def record_visit(self, *, c_user: str | None, method: str, path: str, user_agent: str,
+                     accept_language: str) -> None:
+        """Remember one request to a Facebook page (the last VISIT_MEMORY of them)."""
+        visit = {"c_user": c_user, "method": method, "path": path, "user_agent": user_agent,
+                 "accept_language": accept_language, "at": now_iso()}
+        with self._lock:
+            self._visits.append(visit)
+
+    def visits(self, c_user: str | None = None) -> list[dict]:
+        """The remembered visits, oldest first, or only those made logged in as one account."""
+        with self._lock:
+            return [dict(v) for v in self._visits if c_user is None or v["c_user"] == c_user]
+
     # -- everything -------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget listings (numbering restarts at 1), faults, drafts, the timeline, load counts
-        and notices; every layout goes back to classic. Issued sessions stay valid."""
+        """Forget listings (numbering restarts at 1), faults, drafts, the timeline, load counts,
+        notices and visits; every layout goes back to classic. Issued sessions stay valid."""
         with self._lock:
             self._listings.clear()
             self._next_listing_id = 1
@@ -439,6 +456,7 @@ class State:
             self._pages.clear()
             self._loads.clear()
             self._notices.clear()
+            self._visits.clear()
 
 
 def _copy_listing(listing: dict) -> dict:

@@ -328,6 +328,75 @@
     return $(`tr[data-account-id="${accountId}"]`);
   }
 
+  /** Posts against a budget, as the template's `budget` tag: "3 / 20 today", "3 today (no limit)". */
+  function budget(count, limit, period) {
+    return limit === null || limit === undefined ? `${count} ${period} (no limit)` : `${count} / ${limit} ${period}`;
+  }
+
+  const BROWSERS = [["Edg/", "Edge"], ["OPR/", "Opera"], ["Firefox/", "Firefox"], ["Chrome/", "Chrome"], ["Version/", "Safari"]];
+  const PLATFORMS = [["Windows", "Windows"], ["Android", "Android"], ["iPhone", "iOS"], ["iPad", "iOS"],
+    ["Mac OS X", "macOS"], ["CrOS", "ChromeOS"], ["Linux", "Linux"]];
+
+  /** A user agent in a few words, as the template's `short_user_agent`: "Chrome 156 on Linux". */
+  function shortUserAgent(userAgent) {
+    const text = userAgent || "";
+    const browser = BROWSERS.find(([token]) => text.includes(token));
+    const platform = PLATFORMS.find(([token]) => text.includes(token));
+    if (browser && platform) {
+      const major = text.split(browser[0])[1].split(".")[0].split(" ")[0];
+      return /^\d+$/.test(major) ? `${browser[1]} ${major} on ${platform[1]}` : `${browser[1]} on ${platform[1]}`;
+    }
+    return text.length <= 40 ? text : `${text.slice(0, 39)}…`;
+  }
+
+  const windowSize = (viewport) => (viewport ? `${viewport.width} × ${viewport.height}` : "—");
+
+  /** "2026-12-02 14:00 UTC", as the server writes a moment (localTimes then shows it in local time). */
+  function utcText(iso) {
+    const text = new Date(iso).toISOString();
+    return `${text.slice(0, 10)} ${text.slice(11, 16)} UTC`;
+  }
+
+  /** The row's Posting cell: its budgets, its pause (with Resume) or why it waits. */
+  async function renderStanding(row, account) {
+    $('[data-field="posts_today"]', row).textContent = budget(account.posts_last_24h, account.daily_post_limit, "today");
+    $('[data-field="posts_hour"]', row).textContent = budget(account.posts_last_hour, account.hourly_post_limit, "this hour");
+    const pause = $('[data-field="pause"]', row);
+    const paused = Boolean(account.paused_until);
+    if (paused) {
+      const time = $('[data-field="paused_until"]', row);
+      if (time.getAttribute("datetime") !== account.paused_until) {
+        time.setAttribute("datetime", account.paused_until);
+        time.textContent = utcText(account.paused_until);
+        delete time.dataset.local;
+        localTimes();
+      }
+      if (pause.hidden) {
+        // Paused since the page was rendered: the health check has no reason, the account has.
+        const { ok, data } = await api("GET", `/api/accounts/${account.account_id}/`);
+        $('[data-field="pause_reason"]', row).textContent = ok ? data.pause_reason : "";
+      }
+    }
+    pause.hidden = !paused;
+    const hold = $('[data-field="hold_reason"]', row);
+    hold.textContent = paused ? "" : account.hold_reason || "";
+    hold.hidden = paused || !account.hold_reason;
+  }
+
+  /** The row's Browser cell from an account as the API answers it (the proxy comes masked). */
+  function renderBrowser(row, account) {
+    const proxy = $('[data-field="proxy"]', row);
+    const shown = document.createElement(account.proxy ? "code" : "span");
+    shown.className = account.proxy ? "break" : "muted";
+    shown.textContent = account.proxy || "none: the host's own address";
+    proxy.replaceChildren(shown);
+    $('[data-field="timezone"]', row).textContent = account.timezone;
+    $('[data-field="viewport"]', row).textContent = windowSize(account.viewport);
+    const agent = $('[data-field="user_agent"]', row);
+    agent.textContent = shortUserAgent(account.user_agent);
+    agent.title = account.user_agent;
+  }
+
   /** The health widget and every row, from GET /api/accounts/health-check/. */
   async function refreshHealth() {
     const { ok, data } = await api("GET", "/api/accounts/health-check/");
@@ -347,13 +416,55 @@
       badge.textContent = account.health_status;
       badge.className = `badge health-${account.health_status}`;
       $('[data-field="age"]', row).textContent = sessionAge(account.session_age_days);
-      $('[data-field="reasons"]', row).replaceChildren(...account.reasons.map((reason) => {
+      // The pause is said beside its Resume button, not again among the session's reasons.
+      const reasons = account.reasons.filter((reason) => reason !== account.hold_reason);
+      $('[data-field="reasons"]', row).replaceChildren(...reasons.map((reason) => {
         const item = document.createElement("li");
         item.textContent = reason;
         return item;
       }));
       $('[data-field="total_posts"]', row).textContent = account.total_posts;
       $('[data-field="post_counts"]', row).textContent = `${account.posted_count} posted · ${account.failed_count} failed`;
+      await renderStanding(row, account);
+    }
+  }
+
+  // A number as typed, for the API to judge: "12" is 12, anything else goes as it is (and is refused).
+  const integerOrText = (text) => (/^\d+$/.test(text) ? Number(text) : text);
+
+  /** What the account edit form changes, as PATCH /api/accounts/<id>/ takes it (unchanged fields are left out). */
+  function accountChanges(form) {
+    const value = (name) => form.elements[name].value.trim();
+    const changed = (name) => value(name) !== form.elements[name].defaultValue.trim();
+    const body = {};
+    // The masked proxy (user:***@) is sent only when edited: sent back as it is, it keeps the stored password.
+    if (changed("proxy")) body.proxy = value("proxy") || null;
+    for (const name of ["daily_post_limit", "hourly_post_limit"]) {
+      if (changed(name)) body[name] = value(name) === "" ? null : integerOrText(value(name));
+    }
+    for (const name of ["timezone", "user_agent"]) {
+      if (changed(name)) body[name] = value(name);
+    }
+    if (changed("viewport_width") || changed("viewport_height")) {
+      body.viewport = { width: integerOrText(value("viewport_width")), height: integerOrText(value("viewport_height")) };
+    }
+    return body;
+  }
+
+  /** The edit form's fields (and what Cancel returns to) from the account the API answered. */
+  function accountFormReset(form, account) {
+    const values = {
+      proxy: account.proxy || "",
+      daily_post_limit: account.daily_post_limit ?? "",
+      hourly_post_limit: account.hourly_post_limit ?? "",
+      timezone: account.timezone,
+      user_agent: account.user_agent,
+      viewport_width: account.viewport.width,
+      viewport_height: account.viewport.height,
+    };
+    for (const [name, value] of Object.entries(values)) {
+      form.elements[name].defaultValue = String(value);
+      form.elements[name].value = String(value);
     }
   }
 
@@ -395,6 +506,66 @@
         setBusy(button, false);
         say(message, ok ? verdict(data) : errorText(data), ok && data.valid ? "success" : "error");
         await refreshHealth();
+      });
+    });
+
+    $$("button.resume").forEach((button) => {
+      button.addEventListener("click", async () => {
+        const row = rowOf(button.dataset.accountId);
+        const message = $('[data-field="message"]', row);
+        setBusy(button, true, "Resuming…");
+        const { ok, data } = await api("POST", `/api/accounts/${button.dataset.accountId}/resume/`);
+        setBusy(button, false);
+        if (!ok) {
+          say(message, errorText(data), "error");
+          return;
+        }
+        say(message, "Resumed: the next job posts with this account again.", "success");
+        await refreshHealth();
+      });
+    });
+
+    $$("button.edit-account").forEach((button) => {
+      const editRow = document.getElementById(button.getAttribute("aria-controls"));
+      const editForm = $("form", editRow);
+      const show = (open) => {
+        editRow.hidden = !open;
+        button.setAttribute("aria-expanded", String(open));
+      };
+      button.addEventListener("click", () => {
+        const open = editRow.hidden;
+        show(open);
+        if (open) $('input[name="proxy"]', editForm).focus();
+      });
+      $("button.cancel-edit", editForm).addEventListener("click", () => {
+        editForm.reset(); // back to the values the row shows
+        clearFieldErrors(editForm);
+        show(false);
+        button.focus();
+      });
+      editForm.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const submit = $('button[type="submit"]', editForm);
+        const message = $('[data-field="message"]', rowOf(editForm.dataset.accountId));
+        clearFieldErrors(editForm);
+        const body = accountChanges(editForm);
+        if (!Object.keys(body).length) {
+          show(false);
+          say(message, "Nothing changed.");
+          return;
+        }
+        setBusy(submit, true, "Saving…");
+        const { ok, data } = await api("PATCH", `/api/accounts/${editForm.dataset.accountId}/`, body);
+        setBusy(submit, false);
+        if (!ok) {
+          showFieldErrors(editForm, data);
+          return;
+        }
+        renderBrowser(rowOf(data.id), data);
+        accountFormReset(editForm, data);
+        show(false);
+        say(message, "Saved.", "success");
+        await refreshHealth(); // the budgets in force, and whether it is at one now
       });
     });
 
