@@ -26,7 +26,7 @@ from driver.executable import BrowserNotFound, find_chromium, launch_args
 from driver.form import ListingForm
 from driver.identity import BrowserProfile, default_user_agent
 from driver.listing import Target
-from driver.proxy import ProxyUnreachable, probe
+from driver.proxy import PROBE_TIMEOUT_SECONDS, ProxyUnreachable, probe
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ def check_proxy(profile: BrowserProfile, target: Target) -> None:
     if profile.proxy is None:
         return
     try:
-        probe(profile.proxy, destination=_destination(target.base_url))
+        probe(profile.proxy, destination=_destination(target.base_url),
+              timeout=min(PROBE_TIMEOUT_SECONDS, target.timeout_ms / 1000))
     except ProxyUnreachable as exc:
         raise errors.ProxyFailed(f"The proxy {profile.proxy} does not work: {exc}") from None
 

@@ -100,6 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
         authenticated = proxy._credentials_match(self.headers.get("Proxy-Authorization"))
         if proxy._requires_auth and not authenticated:
             proxy._count_refusal()
+            self._drain_body()
             return self.answer(HTTPStatus.PROXY_AUTHENTICATION_REQUIRED,
                                [("Proxy-Authenticate", 'Basic realm="proxy"')])
         try:
@@ -224,6 +225,14 @@ class _Handler(BaseHTTPRequestHandler):
         if len(data) != size:
             raise ConnectionError("the client closed before sending its whole body")
         return data
+
+    def _drain_body(self) -> None:
+        """Read and forget the body of a request refused unread: closing with bytes unread would
+        reset the connection, and the client would never see the answer."""
+        try:
+            self.read_body()
+        except BadRequest:
+            pass  # a malformed or oversized body: the refusal goes out all the same
 
     def _read_chunked(self) -> bytes:
         parts, total = [], 0

@@ -16,6 +16,7 @@ EXPECTED_PATHS = {
     "/api/auth/me/",
     "/api/accounts/",
     "/api/accounts/{id}/",
+    "/api/accounts/{id}/resume/",
     "/api/accounts/{id}/session/",
     "/api/posts/",
     "/api/posts/{id}/",
@@ -90,6 +91,18 @@ def test_schema_describes_the_post_a_client_creates(schema):
     assert {"title", "price", "condition"} <= set(post["properties"])
     condition = resolve(schema, post["properties"]["condition"])
     assert condition["enum"] == ["New", "Used - Like New", "Used - Good", "Used - Fair"]
+
+
+def test_schema_describes_an_accounts_proxy_identity_budgets_and_pause(schema):
+    account = resolve(schema, schema["components"]["schemas"]["Account"])
+    assert {"proxy", "user_agent", "timezone", "viewport", "daily_post_limit", "hourly_post_limit",
+            "paused_until", "pause_reason"} <= set(account["properties"])
+    assert account["properties"]["paused_until"]["readOnly"] is True
+    assert "masked" in account["properties"]["proxy"]["description"]
+    assert set(resolve(schema, account["properties"]["viewport"])["properties"]) == {"width", "height"}
+    health = resolve(schema, schema["components"]["schemas"]["AccountHealth"])
+    assert {"paused_until", "posts_last_24h", "daily_post_limit", "hold_reason"} <= set(health["properties"])
+    assert "post" in schema["paths"]["/api/accounts/{id}/resume/"]
 
 
 def test_docs_page_is_public_html(db):

@@ -5,6 +5,7 @@ real headless Chromium by role and accessible name only. No Django involved.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
+from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 from http import HTTPStatus
 from pathlib import Path
@@ -27,6 +29,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from simulator.client import SimulatorClient
 from simulator.server import run_in_thread
+from simulator.state import VISIT_MEMORY, State
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("BROWSER_EXECUTABLE") or "/usr/bin/chromium"
@@ -1459,3 +1462,84 @@ def test_classic_duplicate_listing_shows_on_the_selling_page(sim, page):
     page.wait_for_url(sim.url(SELLING))
     expect(page.get_by_text(DUPLICATE)).to_be_visible()
     assert sim.listings() == []
+
+
+# -- visits: the browser identity that reached "Facebook" ------------------------------------------
+
+def raw_request(sim, method: str, path: str, headers: dict, body: bytes | None = None) -> int:
+    """One request with exactly these headers (http.client adds Host and Accept-Encoding only),
+    redirects not followed; its status."""
+    connection = http.client.HTTPConnection(sim.base_url.removeprefix("http://"), timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_visits_record_every_page_request_with_its_identity_but_not_the_control_api(sim):
+    session = sim.session("visitor@example.com")
+    cookie = f"c_user={session['c_user']}; xs={session['xs']}"
+    started = datetime.now(timezone.utc)
+    assert raw_request(sim, "GET", "/marketplace/", {"User-Agent": "Agent/1.0",
+                                                     "Accept-Language": "de-DE,de;q=0.9"}) == HTTPStatus.FOUND
+    assert raw_request(sim, "GET", SELLING + "?ref=menu", {"Cookie": cookie}) == HTTPStatus.OK
+    assert raw_request(sim, "POST", "/marketplace/create/item/publish", {"Cookie": cookie}) == HTTPStatus.BAD_REQUEST
+    assert raw_request(sim, "GET", "/no/such/page", {"User-Agent": "Agent/2.0"}) == HTTPStatus.NOT_FOUND
+    sim.listings()  # the control API: not a visit
+
+    status, body = sim.call("GET", "/__sim__/visits")
+    assert status == HTTPStatus.OK
+    visits = body["visits"]
+    stamps = [datetime.fromisoformat(v.pop("at")) for v in visits]
+    assert visits == [
+        {"c_user": None, "method": "GET", "path": "/marketplace/", "user_agent": "Agent/1.0",
+         "accept_language": "de-DE,de;q=0.9"},
+        {"c_user": session["c_user"], "method": "GET", "path": SELLING + "?ref=menu",
+         "user_agent": "", "accept_language": ""},
+        {"c_user": session["c_user"], "method": "POST", "path": "/marketplace/create/item/publish",
+         "user_agent": "", "accept_language": ""},
+        {"c_user": None, "method": "GET", "path": "/no/such/page", "user_agent": "Agent/2.0",
+         "accept_language": ""},
+    ]
+    assert all(stamp.utcoffset() == timedelta(0) for stamp in stamps)
+    assert started - timedelta(seconds=1) <= stamps[0] <= stamps[1] <= stamps[2] <= stamps[3]
+
+    status, body = sim.call("GET", f"/__sim__/visits?c_user={session['c_user']}")
+    assert [v["path"] for v in body["visits"]] == [SELLING + "?ref=menu", "/marketplace/create/item/publish"]
+    client = SimulatorClient(sim.base_url)
+    assert [v["method"] for v in client.visits(session["c_user"])] == ["GET", "POST"]
+    assert len(client.visits()) == 4 and client.visits("100000000000000") == []
+
+    assert sim.call("POST", "/__sim__/reset")[0] == HTTPStatus.NO_CONTENT
+    assert client.visits() == []
+
+
+def test_visits_keep_only_the_most_recent_ones():
+    state = State()
+    for number in range(VISIT_MEMORY + 1):
+        state.record_visit(c_user=None, method="GET", path=f"/p{number}", user_agent="", accept_language="")
+    visits = state.visits()
+    assert len(visits) == VISIT_MEMORY == 5000
+    assert (visits[0]["path"], visits[-1]["path"]) == ("/p1", f"/p{VISIT_MEMORY}")
+
+
+def test_visits_show_the_user_agent_and_language_chromium_sent(sim, browser):
+    session = sim.session("identity@example.com")
+    context = browser.new_context(user_agent="IdentityTest/1.0 (X11; Linux x86_64)", locale="de-DE")
+    context.set_default_timeout(20_000)
+    try:
+        context.add_cookies([
+            {"name": "c_user", "value": session["c_user"], "url": sim.base_url},
+            {"name": "xs", "value": session["xs"], "url": sim.base_url, "httpOnly": True},
+        ])
+        page = context.new_page()
+        page.goto(sim.url("/marketplace/"))
+        expect(page.get_by_role("link", name="Create new listing")).to_be_visible()
+    finally:
+        context.close()
+    [visit] = [v for v in SimulatorClient(sim.base_url).visits(session["c_user"]) if v["path"] == "/marketplace/"]
+    assert visit["user_agent"] == "IdentityTest/1.0 (X11; Linux x86_64)"
+    assert visit["accept_language"].split(",")[0] == "de-DE"
