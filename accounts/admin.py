@@ -2,9 +2,9 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 
-from accounts.models import FacebookAccount
+from accounts.models import FacebookAccount, PostingAttempt
 from driver import identity
-from driver.proxy import MASK, Proxy, ProxyFormatError, masked
+from driver.proxy import MASK, ProxyFormatError, masked, to_store
 
 PROXY_HELP = (
     "http://, https:// or socks5://, then host:port, with user:password@ if it needs one (not for socks5). "
@@ -44,26 +44,10 @@ class FacebookAccountForm(forms.ModelForm):
         text = self.cleaned_data["proxy"].strip()
         if text == (self.initial.get("proxy") or ""):
             return self._stored_proxy  # submitted back as shown: unchanged
-        if not text:
-            return ""
         try:
-            proxy = Proxy.parse(text)
+            return to_store(text, self._stored_proxy)
         except ProxyFormatError as exc:
             raise forms.ValidationError(str(exc)) from None
-        if proxy.password == MASK:
-            stored = self._parsed_stored_proxy()
-            if stored is None or (stored.scheme, stored.host, stored.port, stored.username) != (
-                proxy.scheme, proxy.host, proxy.port, proxy.username
-            ):
-                raise forms.ValidationError(f'Give the proxy\'s password: "{MASK}" only stands for the one stored')
-            return stored.url()
-        return proxy.url()
-
-    def _parsed_stored_proxy(self) -> Proxy | None:
-        try:
-            return Proxy.parse(self._stored_proxy) if self._stored_proxy else None
-        except ProxyFormatError:
-            return None
 
     def clean_user_agent(self) -> str:
         return self._identity(identity.check_user_agent, self.cleaned_data["user_agent"])
@@ -134,3 +118,19 @@ class FacebookAccountAdmin(admin.ModelAdmin):
     def window_size(self, account: FacebookAccount) -> str:
         viewport = account.viewport or {}
         return f"{viewport.get('width')} × {viewport.get('height')}" if isinstance(viewport, dict) else "-"
+
+
+@admin.register(PostingAttempt)
+class PostingAttemptAdmin(admin.ModelAdmin):
+    """What the posting budgets count: read only, written by the worker."""
+
+    list_display = ["id", "account", "at"]
+    list_filter = ["at"]
+    search_fields = ["account__email"]
+    list_select_related = ["account"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

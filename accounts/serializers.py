@@ -4,7 +4,7 @@ from rest_framework import serializers
 from accounts.models import FacebookAccount
 from config.serializers import RejectUnknownFieldsMixin
 from driver import identity
-from driver.proxy import MASK, Proxy, ProxyFormatError, masked
+from driver.proxy import ProxyFormatError, masked, to_store
 
 
 class ProxyField(serializers.CharField):
@@ -87,20 +87,10 @@ class AccountSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
     def validate_proxy(self, text: str | None) -> str:
         """The URL to store. The masked form an answer showed keeps the stored password."""
-        if not text or not text.strip():
-            return ""
         try:
-            value = Proxy.parse(text)
+            return to_store(text, self.instance.proxy if self.instance is not None else "")
         except ProxyFormatError as exc:
             raise serializers.ValidationError(str(exc)) from None
-        if value.password == MASK and self.instance is not None and self.instance.proxy:
-            stored = Proxy.parse(self.instance.proxy)
-            if (stored.scheme, stored.host, stored.port, stored.username) == (value.scheme, value.host, value.port, value.username):
-                return stored.url()
-            raise serializers.ValidationError("Give the proxy's password: \"***\" only stands for the one stored")
-        if value.password == MASK:
-            raise serializers.ValidationError("Give the proxy's password: \"***\" only stands for the one stored")
-        return value.url()
 
 
 class SessionValidationSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 """Writes for the accounts app."""
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -118,16 +119,19 @@ def account_session_check_live(*, account: FacebookAccount) -> FacebookAccount:
     except (OSError, session_files.SessionFormatError) as exc:
         return _record_live_check(account, False, f"The session file cannot be used ({exc}). Upload it again")
     try:
-        logged_in, message = check_logged_in(
+        check = check_logged_in(
             state=state, target=marketplace_target(), profile=account.browser_profile(),
             executable=settings.BROWSER_EXECUTABLE,
             headless=settings.BROWSER_HEADLESS,
         )
     except (BrowserUnavailable, SelectorsFileError) as exc:
         raise LiveCheckUnavailable(str(exc)) from None
-    if logged_in is None:
-        raise LiveCheckUnavailable(f"Marketplace could not be checked: {message}")
-    return _record_live_check(account, logged_in, message)
+    if check.logged_in is None:
+        raise LiveCheckUnavailable(f"Marketplace could not be checked: {check.message}")
+    if check.blocked:  # Facebook shows a block: no job may post into it
+        until = timezone.now() + timedelta(hours=settings.ACCOUNT_BLOCK_PAUSE_HOURS)
+        account_pause(account_id=account.pk, until=until, reason=check.message.removeprefix("Logged in, but "))
+    return _record_live_check(account, check.logged_in, check.message)
 
 
 def _record_live_check(account: FacebookAccount, logged_in: bool, message: str) -> FacebookAccount:

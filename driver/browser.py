@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -285,13 +286,20 @@ class AccountBrowser:
             logger.warning("closing a browser context failed", exc_info=True)
 
 
+@dataclass(frozen=True)
+class LoginCheck:
+    """What opening Marketplace with a session showed: logged in (True/False, None when it could
+    not tell: network, proxy), why, and whether Facebook showed a block (rate_limit) meanwhile."""
+
+    logged_in: bool | None
+    message: str
+    blocked: bool = False
+
+
 def check_logged_in(
     *, state: dict, target: Target, profile: BrowserProfile | None = None, executable: str = "", headless: bool = True,
-) -> tuple[bool | None, str]:
-    """Open Marketplace's create page with this session: is it really logged in?
-
-    (True, ...) logged in; (False, why) not; (None, why) when Marketplace could not tell (network).
-    """
+) -> LoginCheck:
+    """Open Marketplace's create page with this session: is it really logged in?"""
     with start_playwright() as pw:
         browser = launch(pw, executable=executable, headless=headless)
         try:
@@ -301,11 +309,13 @@ def check_logged_in(
             except errors.PostingError as exc:
                 raise account.blame_proxy(exc) from exc.__cause__
         except (errors.SessionExpired, errors.CaptchaRequired) as exc:
-            return False, str(exc)
-        except (errors.RateLimited, errors.UnsupportedLanguage) as exc:
-            return True, f"Logged in, but {exc}"
+            return LoginCheck(False, str(exc))
+        except errors.RateLimited as exc:
+            return LoginCheck(True, f"Logged in, but {exc}", blocked=True)
+        except errors.UnsupportedLanguage as exc:
+            return LoginCheck(True, f"Logged in, but {exc}")
         except errors.PostingError as exc:
-            return None, str(exc)
+            return LoginCheck(None, str(exc))
         finally:
             browser.close()
-    return True, "Marketplace's create-listing form opened: the session is logged in"
+    return LoginCheck(True, "Marketplace's create-listing form opened: the session is logged in")

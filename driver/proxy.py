@@ -99,6 +99,26 @@ def masked(url: str) -> str | None:
         return None
 
 
+def to_store(text: str | None, stored: str = "") -> str:
+    """The URL to store for a proxy a client wrote (`""`: none), given the `stored` one.
+
+    The masked form an answer showed (`user:***@`) keeps the stored password when it names the
+    same proxy and user; anywhere else `***` is refused. Raises ProxyFormatError.
+    """
+    if not text or not text.strip():
+        return ""
+    proxy = Proxy.parse(text)
+    if proxy.password != MASK:
+        return proxy.url()
+    try:
+        kept = Proxy.parse(stored) if stored else None
+    except ProxyFormatError:
+        kept = None
+    if kept is None or (kept.scheme, kept.host, kept.port, kept.username) != (proxy.scheme, proxy.host, proxy.port, proxy.username):
+        raise ProxyFormatError(f'Give the proxy\'s password: "{MASK}" only stands for the one stored')
+    return kept.url()
+
+
 class ProxyUnreachable(OSError):
     """The proxy refused, did not answer, or refused to carry the browser's traffic."""
 

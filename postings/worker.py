@@ -621,7 +621,8 @@ def progress_line(job: PostingJob) -> str:
 def summary_line(job: PostingJob) -> str:
     """How the job ended, in one line of a log."""
     done = "previewed (dry run, nothing published)" if job.dry_run else "posted"
-    return f"Job {job.status}: {job.completed_posts} {done}, {job.failed_posts} failed of {job.total_posts}"
+    line = f"Job {job.status}: {job.completed_posts} {done}, {job.failed_posts} failed of {job.total_posts}"
+    return f"{line}; {job.status_message}" if job.status_message else line  # e.g. the listings left pending
 
 
 def run_job(

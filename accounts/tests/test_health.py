@@ -3,6 +3,7 @@ import json
 import os
 import time
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 from http import HTTPStatus
 from io import StringIO
 
@@ -13,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import selectors, session_files
-from accounts.models import FacebookAccount
+from accounts.models import FacebookAccount, PostingAttempt
 from postings.models import ErrorLog, MarketplacePost
 
 FAR_FUTURE = 4102444800
@@ -280,3 +281,55 @@ def test_check_sessions_exits_1_when_an_account_is_in_error(operator, other_oper
 
     assert code == 1
     assert "missing@example.com" in output and "1 account(s) need a new session" in output
+
+
+def test_check_sessions_shows_the_posts_of_the_last_24h_against_the_daily_budget(operator):
+    budgeted = make_account(operator, "budgeted@example.com", age_days=1)
+    make_account(operator, "unlimited@example.com", age_days=1)  # ACCOUNT_DAILY_POST_LIMIT is 0 here: none
+    FacebookAccount.objects.filter(pk=budgeted.pk).update(daily_post_limit=20)
+    now = timezone.now()
+    PostingAttempt.objects.bulk_create([PostingAttempt(account=budgeted, at=now - timedelta(hours=h)) for h in (1, 5, 30)])
+
+    code, output = run_check_sessions()
+
+    header, *lines = output.splitlines()
+    assert code == 0
+    assert header.index("health") < header.index("24h/day") < header.index("paused until") < header.index("reasons")
+    budgeted_line = next(line for line in lines if "budgeted@example.com" in line)
+    assert " 2/20 " in budgeted_line  # the 30-hour-old attempt counts for nothing
+    assert budgeted_line.split()[-2:] == ["-", "-"]  # not paused, no reasons
+    assert " 0/- " in next(line for line in lines if "unlimited@example.com" in line)
+
+
+def test_check_sessions_shows_a_pause_after_the_session_reasons_without_failing(operator):
+    until = timezone.now() + timedelta(hours=5)
+    stale = make_account(operator, "stale@example.com", age_days=40)
+    FacebookAccount.objects.filter(pk=stale.pk).update(paused_until=until, pause_reason="rate_limit: blocked",
+                                                       hourly_post_limit=1)
+
+    code, output = run_check_sessions()
+
+    assert code == 0  # paused is a warning, not an error
+    line = next(line for line in output.splitlines() if "stale@example.com" in line)
+    assert f"{until.astimezone(dt_timezone.utc):%Y-%m-%d %H:%M} UTC" in line
+    reasons = line.split("  ")[-1]
+    assert reasons.startswith("Session is 40.0 days old (older than 30 days); Paused until ")
+    assert reasons.endswith("after a block (rate_limit: blocked)")
+    assert reasons.count("Paused until") == 1
+
+
+def test_check_sessions_shows_an_account_at_its_budget_and_still_exits_1_only_for_an_error(operator):
+    held = make_account(operator, "held@example.com", age_days=1)
+    FacebookAccount.objects.filter(pk=held.pk).update(daily_post_limit=1)
+    PostingAttempt.objects.create(account=held, at=timezone.now() - timedelta(minutes=3))
+
+    code, output = run_check_sessions()
+    assert code == 0
+    line = next(line for line in output.splitlines() if "held@example.com" in line)
+    assert " 1/1 " in line and "At its daily budget (1 of 1 listings in 24 h): it can post again at " in line
+
+    make_account(operator, "missing@example.com")
+    code, output = run_check_sessions()
+    assert code == 1
+    line = next(line for line in output.splitlines() if "missing@example.com" in line)
+    assert line.rstrip().endswith("No session has been uploaded for this account")

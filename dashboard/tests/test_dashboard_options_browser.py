@@ -1,46 +1,18 @@
 """The dashboard's listing options, dry-run previews and failure evidence in headless Chromium.
 
 uvicorn serves config.asgi on this test's database; the rows a page shows are made through the
-services (no posting worker runs), and the operator works through the pages as in a browser.
+services (no posting worker runs), and the operator works through the pages as in a browser (the
+logged-in `page` comes from conftest.py).
 """
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from accounts.models import FacebookAccount
 from conftest import image_bytes
-from driver.executable import find_chromium, launch_args
 from postings import services
 from postings.models import MarketplacePost, PostingJob
-from postings.worker import orm_beside_playwright
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "correct-horse-9"
-TIMEOUT_MS = 15_000
-
-
-@pytest.fixture
-def page(live_server_url, operator):
-    # The server checks passwords with the project's hashers, not the tests' fast one.
-    operator.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
-    operator.save(update_fields=["password"])
-    with orm_beside_playwright(), sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(find_chromium()), args=launch_args())
-        context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(error))
-        page.goto(f"{live_server_url}/login/")
-        page.get_by_label("Username").fill(operator.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page).to_have_url(f"{live_server_url}/")
-        page.base = live_server_url
-        yield page
-        assert page.errors == [], page.errors  # no JavaScript error on any page
-        chromium.close()
 
 
 @pytest.fixture

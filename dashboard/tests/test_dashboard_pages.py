@@ -1,13 +1,15 @@
 """The dashboard's pages through Django's test client: login, ownership, what each page shows."""
 import re
+from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
-from accounts.models import FacebookAccount
+from accounts.models import FacebookAccount, PostingAttempt
 from conftest import image_bytes
 from dashboard import services as demo
 from postings import services
@@ -344,3 +346,130 @@ def test_the_listings_page_offers_a_dry_run_of_the_selection(operator, owned):
 
     assert '<button type="button" class="button" id="dry-run-selected" disabled' in content
     assert '{ post_ids: ids, dry_run: dryRun }' in script
+
+
+# Accounts: proxy, identity, posting budgets, pauses
+
+PROXY_PASSWORD = "s3cret-Pa55word"
+LINUX_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                "Chrome/156.0.0.0 Safari/537.36")
+
+
+def account_row(content: str, account) -> str:
+    """The account's row of the accounts table, and its edit row after it."""
+    match = re.search(rf'<tr data-account-id="{account.pk}">.*?<tr class="edit-row".*?</tr>', content, re.S)
+    assert match, f"no row for account {account.pk}"
+    return match.group(0)
+
+
+def attempts(account, *minutes_ago):
+    PostingAttempt.objects.bulk_create(
+        PostingAttempt(account=account, at=timezone.now() - timedelta(minutes=m)) for m in minutes_ago
+    )
+
+
+@pytest.fixture
+def proxied(operator):
+    return FacebookAccount.objects.create(
+        owner=operator, email="proxied@example.com", proxy=f"http://bob:{PROXY_PASSWORD}@proxy.example:3128",
+        user_agent=LINUX_CHROME, timezone="America/Denver", viewport={"width": 1366, "height": 641},
+    )
+
+
+def test_the_accounts_page_shows_the_proxy_masked_and_never_its_password(operator, proxied):
+    bare = FacebookAccount.objects.create(owner=operator, email="direct@example.com")
+
+    response = page_client(operator).get("/accounts/")
+
+    content = response.content.decode()
+    assert PROXY_PASSWORD not in content
+    assert PROXY_PASSWORD not in repr(response.context["health"])  # not even handed to the template
+    row = account_row(content, proxied)
+    assert '<div class="proxy" data-field="proxy"><code class="break">http://bob:***@proxy.example:3128</code></div>' in row
+    assert 'name="proxy" value="http://bob:***@proxy.example:3128"' in row  # the edit form: sent back, kept
+    assert "none: the host's own address" in account_row(content, bare)
+    assert 'name="proxy" value=""' in account_row(content, bare)
+
+
+def test_the_accounts_page_shows_each_accounts_identity_with_the_full_user_agent_in_a_title(operator, proxied):
+    row = account_row(page_client(operator).get("/accounts/").content.decode(), proxied)
+
+    assert '<span data-field="timezone">America/Denver</span>' in row
+    assert '<span data-field="viewport">1366 × 641</span>' in row
+    assert f'data-field="user_agent" title="{LINUX_CHROME}">Chrome 156 on Linux</div>' in row
+    assert 'name="viewport_width" inputmode="numeric" value="1366"' in row
+    assert f'name="user_agent" value="{LINUX_CHROME}"' in row
+
+
+def test_the_accounts_page_shows_posts_against_the_budgets_in_force(operator, proxied, settings):
+    settings.ACCOUNT_HOURLY_POST_LIMIT = 6
+    FacebookAccount.objects.filter(pk=proxied.pk).update(daily_post_limit=20)
+    attempts(proxied, 5, 90, 600, 60 * 25)  # the last is more than a day old: it counts for nothing
+
+    row = account_row(page_client(operator).get("/accounts/").content.decode(), proxied)
+
+    assert '<div class="budget" data-field="posts_today">3 / 20 today</div>' in row
+    assert '<div class="budget muted small" data-field="posts_hour">1 / 6 this hour</div>' in row
+    # The edit form shows the account's own budgets: its daily one, and the default for the hourly.
+    assert 'name="daily_post_limit" inputmode="numeric" value="20"' in row
+    assert 'name="hourly_post_limit" inputmode="numeric" value=""\n                   placeholder="default: 6"' in row
+    assert re.search(r'<p class="hold small" data-field="hold_reason" hidden></p>', row)
+
+
+def test_an_account_without_budgets_shows_no_limit(operator, proxied):
+    attempts(proxied, 5)
+
+    row = account_row(page_client(operator).get("/accounts/").content.decode(), proxied)
+
+    assert "1 today (no limit)" in row and "1 this hour (no limit)" in row
+    assert 'placeholder="default: no limit"' in row
+
+
+def test_an_account_at_its_hourly_budget_says_when_it_can_post_again(operator, proxied):
+    FacebookAccount.objects.filter(pk=proxied.pk).update(hourly_post_limit=2)
+    attempts(proxied, 10, 20)
+
+    row = account_row(page_client(operator).get("/accounts/").content.decode(), proxied)
+
+    hold = re.search(r'<p class="hold small" data-field="hold_reason">(.*?)</p>', row).group(1)
+    assert hold.startswith("At its hourly budget (2 of 2 listings in 60 min): it can post again at ")
+    assert '<div class="pause" data-field="pause" hidden>' in row
+
+
+def test_a_paused_account_shows_until_when_and_why_with_a_resume_button(operator, proxied):
+    until = timezone.now() + timedelta(hours=5)
+    FacebookAccount.objects.filter(pk=proxied.pk).update(
+        paused_until=until, pause_reason="rate_limit: You're temporarily blocked from selling",
+    )
+
+    response = page_client(operator).get("/accounts/")
+
+    row = account_row(response.content.decode(), proxied)
+    assert '<div class="pause" data-field="pause">' in row
+    assert f'Paused until <time data-field="paused_until" datetime="{until.isoformat()}">' \
+        f'{until:%Y-%m-%d %H:%M} UTC</time>' in row
+    assert "rate_limit: You&#x27;re temporarily blocked from selling" in row
+    assert f'<button type="button" class="button small resume" data-account-id="{proxied.pk}">Resume</button>' in row
+    # Said once, beside its button: not again among the session's reasons, nor as a hold.
+    shown = response.context["health"]["accounts"][0]
+    assert shown["health_status"] == "error"  # no session: error stays error
+    assert shown["session_reasons"] == ["No session has been uploaded for this account"]
+    assert shown["hold_reason"].startswith("Paused until ") and shown["hold_reason"] in shown["reasons"]
+    assert '<p class="hold small" data-field="hold_reason" hidden></p>' in row
+
+
+def test_an_account_that_is_not_paused_has_its_resume_button_hidden(operator, proxied):
+    FacebookAccount.objects.filter(pk=proxied.pk).update(paused_until=timezone.now() - timedelta(minutes=1))
+
+    row = account_row(page_client(operator).get("/accounts/").content.decode(), proxied)
+
+    assert '<div class="pause" data-field="pause" hidden>' in row
+    assert "Paused until <time data-field=\"paused_until\"></time>" in row
+
+
+def test_the_accounts_script_resumes_and_patches_through_the_api():
+    script = (Path(__file__).parents[1] / "static" / "dashboard" / "app.js").read_text()
+
+    assert 'api("POST", `/api/accounts/${button.dataset.accountId}/resume/`)' in script
+    assert 'api("PATCH", `/api/accounts/${editForm.dataset.accountId}/`, body)' in script
+    assert "showFieldErrors(editForm, data)" in script

@@ -40,6 +40,20 @@ def test_a_live_check_of_a_revoked_session_says_expired_and_health_follows(simul
     assert (row["health_status"], row["session_valid"]) == ("warning", False)
 
 
+def test_a_live_check_that_meets_a_block_pauses_the_account(simulator, settings, api, make_account):
+    settings.ACCOUNT_BLOCK_PAUSE_HOURS = 24
+    account = make_account()
+    simulator.fault("temporary_block", c_user=account.c_user)
+
+    response = api.get(f"/api/accounts/{account.pk}/validate-session/?live=true")
+
+    assert response.status_code == HTTPStatus.OK  # the session itself is logged in
+    account.refresh_from_db()
+    assert account.paused_until is not None and "temporarily blocked" in account.pause_reason
+    row = api.get("/api/accounts/health-check/").json()["accounts"][0]
+    assert row["health_status"] == "warning" and row["hold_reason"].startswith("Paused until ")
+
+
 def test_a_live_check_that_cannot_reach_marketplace_is_503_and_changes_nothing(simulator, settings, api, make_account):
     account = make_account()
     settings.MARKETPLACE_BASE_URL = "http://127.0.0.1:9"  # nothing listens on the discard port

@@ -521,6 +521,7 @@
           return;
         }
         say(message, "Resumed: the next job posts with this account again.", "success");
+        $('[data-field="pause"]', row).hidden = Boolean(data.paused_until); // at once, whatever the refresh does
         await refreshHealth();
       });
     });
