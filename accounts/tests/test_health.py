@@ -333,3 +333,39 @@ def test_check_sessions_shows_an_account_at_its_budget_and_still_exits_1_only_fo
     assert code == 1
     line = next(line for line in output.splitlines() if "missing@example.com" in line)
     assert line.rstrip().endswith("No session has been uploaded for this account")
+
+
+def test_health_shows_a_paused_account_and_one_at_its_budget(api, operator, settings):
+    from accounts.models import PostingAttempt
+
+    settings.ACCOUNT_DAILY_POST_LIMIT, settings.ACCOUNT_HOURLY_POST_LIMIT = 20, 2
+    now = timezone.now()
+    paused = make_account(operator, "paused@example.com", age_days=1)
+    FacebookAccount.objects.filter(pk=paused.pk).update(paused_until=now + timedelta(hours=20), pause_reason="Blocked")
+    busy = make_account(operator, "busy@example.com", age_days=1)
+    FacebookAccount.objects.filter(pk=busy.pk).update(daily_post_limit=10)
+    for minutes in (10, 30, 200):
+        PostingAttempt.objects.create(account=busy, at=now - timedelta(minutes=minutes))
+
+    body = api.get("/api/accounts/health-check/").json()
+
+    rows = {row["email"]: row for row in body["accounts"]}
+    p, b = rows["paused@example.com"], rows["busy@example.com"]
+    assert (p["health_status"], p["session_valid"]) == ("warning", True)  # the session is fine; the account is not
+    assert p["reasons"] == [p["hold_reason"]] and p["hold_reason"].startswith("Paused until ")
+    assert p["hold_reason"].endswith("after a block (Blocked)")
+    assert p["paused_until"] is not None and p["can_post_at"] == p["paused_until"]
+    assert (b["health_status"], b["reasons"]) == ("healthy", [])  # a budget is no health problem
+    assert (b["posts_last_24h"], b["posts_last_hour"], b["daily_post_limit"], b["hourly_post_limit"]) == (3, 2, 10, 2)
+    assert b["hold_reason"].startswith("At its hourly budget (2 of 2 listings in 60 min): it can post again at ")
+    assert b["can_post_at"] is not None and b["paused_until"] is None
+    assert body["summary"] == {"total_accounts": 2, "healthy": 1, "warning": 1, "error": 0}
+
+
+def test_an_expired_pause_is_no_pause(api, operator):
+    account = make_account(operator, "was-paused@example.com", age_days=1)
+    FacebookAccount.objects.filter(pk=account.pk).update(paused_until=timezone.now() - timedelta(minutes=1))
+
+    row = api.get("/api/accounts/health-check/").json()["accounts"][0]
+
+    assert (row["health_status"], row["paused_until"], row["hold_reason"]) == ("healthy", None, None)
