@@ -240,6 +240,9 @@ ACCOUNT_HOURLY_POST_LIMIT = env_number("ACCOUNT_HOURLY_POST_LIMIT", 6, int, 0)
 BUDGET_WAIT_MAX_MINUTES = env_number("BUDGET_WAIT_MAX_MINUTES", 60.0)
 # After a block (rate_limit) no job posts with the account for this long: posting on deepens a block.
 ACCOUNT_BLOCK_PAUSE_HOURS = env_number("ACCOUNT_BLOCK_PAUSE_HOURS", 24.0)
+# How often the server's timekeeper starts scheduled jobs, reaps dead workers' jobs and sends
+# what is due (config/timekeeper.py): a scheduled job starts at most this late.
+TIMEKEEPER_SECONDS = env_number("TIMEKEEPER_SECONDS", 5.0, minimum=0.1)
 JOB_HEARTBEAT_SECONDS = env_number("JOB_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
 JOB_STALE_SECONDS = env_number("JOB_STALE_SECONDS", 60.0, minimum=1)
 # How many posts are in flight at the same time on one host, across all its jobs, and how many

@@ -9,6 +9,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.budgets import when
 from config.negotiation import FirstRendererNegotiation
 from postings import runners, selectors, services
 from postings.models import MarketplacePost, PostingJob
@@ -124,6 +125,8 @@ def _started(job: PostingJob, total_selected: int) -> Response:
         message = f"Started a dry run for {job.total_posts} pending post(s): nothing will be published"
     else:
         message = f"Started posting process for {job.total_posts} pending post(s)"
+    if job.start_at:
+        message = message.replace("Started", "Scheduled", 1) + f", starting at {when(job.start_at)}"
     return Response(
         {
             "success": True,
@@ -134,6 +137,7 @@ def _started(job: PostingJob, total_selected: int) -> Response:
             "log_file": job.log_file,
             "status_stream_url": f"/api/posts/status-stream/{job.job_id}/",
             "dry_run": job.dry_run,
+            "start_at": job.start_at,
         },
         status=status.HTTP_202_ACCEPTED,
     )
@@ -149,7 +153,9 @@ class StartPostingApi(APIView):
         "posts that are pending and not held by another queued or running job, starts the worker and "
         "answers at once. `total_selected` counts the posts asked for, `pending_count` those taken. "
         "With `\"dry_run\": true` the worker fills each form to its last step and captures it (the job's "
-        "previews), publishes nothing, and leaves every listing pending as it was.",
+        "previews), publishes nothing, and leaves every listing pending as it was. With `start_at` the job "
+        "stays `queued` until then (its `status_message` says when; it can be cancelled meanwhile), and "
+        "`spread_minutes` spreads its posts over that window.",
         request=StartPostingSerializer,
         responses=_STARTED_RESPONSES,
     )
@@ -159,7 +165,8 @@ class StartPostingApi(APIView):
         try:
             job, total_selected = runners.posting_job_start(
                 owner=request.user, post_ids=body.validated_data.get("post_ids"),
-                dry_run=body.validated_data["dry_run"],
+                dry_run=body.validated_data["dry_run"], start_at=body.validated_data.get("start_at"),
+                spread_minutes=body.validated_data.get("spread_minutes"),
             )
         except services.NothingToPost as exc:
             return Response({"success": False, "message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)

@@ -136,6 +136,12 @@ class PostingJob(models.Model):
     cancel_requested = models.BooleanField(default=False)
     # Fill every form up to the last step and capture it, but never click what publishes.
     dry_run = models.BooleanField(default=False)
+    # A scheduled job starts at `start_at` (null: at once) and spreads its posts evenly over
+    # `spread_minutes` after it (null: one after the other, as pacing allows). `launched_at`: when
+    # its runner was given it, so that no two processes start it.
+    start_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    spread_minutes = models.PositiveIntegerField(null=True, blank=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

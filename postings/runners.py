@@ -46,27 +46,46 @@ def account_lock(*, job: PostingJob) -> str | None:
 
 
 def posting_job_start(
-    *, owner, post_ids: list[int] | None = None, dry_run: bool = False
+    *, owner, post_ids: list[int] | None = None, dry_run: bool = False, start_at=None, spread_minutes: int | None = None,
 ) -> tuple[PostingJob, int]:
-    """Create a job for the posts (`services.posting_job_create`) and start it with JOB_RUNNER;
-    returns (job, number of posts asked for). A worker that cannot be started fails the job.
+    """Create a job for the posts (`services.posting_job_create`) and start it with JOB_RUNNER, now
+    or at `start_at`; returns (job, number of posts asked for). A worker that cannot be started
+    fails the job.
 
     procrastinate: the task is deferred in the transaction that creates the job, so that the two
-    exist together or not at all. subprocess: the worker reads its job from the database, so it is
-    started once the creation has committed (call this outside a transaction).
+    exist together or not at all, scheduled by Procrastinate for `start_at`. subprocess: the worker
+    reads its job from the database, so it is started once the creation has committed (call this
+    outside a transaction); a scheduled one is started by the server's timekeeper
+    (`launch_due_jobs`) when its time comes.
     """
+    options = {"owner": owner, "post_ids": post_ids, "dry_run": dry_run, "start_at": start_at, "spread_minutes": spread_minutes}
     if settings.JOB_RUNNER == "procrastinate":
         with transaction.atomic():
-            job, total_selected = services.posting_job_create(owner=owner, post_ids=post_ids, dry_run=dry_run)
+            job, total_selected = services.posting_job_create(**options)
             return _defer(job), total_selected
-    job, total_selected = services.posting_job_create(owner=owner, post_ids=post_ids, dry_run=dry_run)
-    return services.posting_job_launch(job=job), total_selected
+    job, total_selected = services.posting_job_create(**options)
+    if start_at is None and services.job_claim_launch(job=job):
+        job = services.posting_job_launch(job=job)
+    return job, total_selected
+
+
+def launch_due_jobs(*, now=None) -> list[PostingJob]:
+    """Start every scheduled job whose time has come (subprocess runner; Procrastinate schedules
+    its own). Safe to call from several processes at once: each job is claimed by one."""
+    if settings.JOB_RUNNER == "procrastinate":
+        return []
+    launched = []
+    for job in services.jobs_due(now=now):
+        if services.job_claim_launch(job=job, now=now):
+            logger.info("job %s: its scheduled time %s has come, starting it", job.job_id, job.start_at)
+            launched.append(services.posting_job_launch(job=job))
+    return launched
 
 
 def _defer(job: PostingJob) -> PostingJob:
     runner_job_id = procrastinate_tasks.configure_task(
         name=RUN_POSTING_JOB, job_manager=_queue(), lock=account_lock(job=job),
-        task_kwargs={"job_id": str(job.job_id)},
+        task_kwargs={"job_id": str(job.job_id)}, schedule_at=job.start_at,
     ).defer()
     log_file = services.job_log_path(job)  # written by the task, on the shared LOG_DIR
     PostingJob.objects.filter(pk=job.pk).update(runner_job_id=runner_job_id, log_file=str(log_file))
@@ -83,7 +102,9 @@ def posting_job_cancel(*, job: PostingJob) -> PostingJob:
     """
     with transaction.atomic():
         job = services.posting_job_cancel(job=job)
-        if job.runner_job_id is not None:
+        if job.runner_job_id is None and job.status == PostingJob.Status.QUEUED and job.launched_at is None and job.start_at:
+            services.job_finish(job=job, status=PostingJob.Status.CANCELLED)  # scheduled, never started
+        elif job.runner_job_id is not None:
             queue = _queue()
             if queue.cancel_job_by_id(job.runner_job_id):  # was `todo`: no worker can take it any more
                 services.job_finish(job=job, status=PostingJob.Status.CANCELLED)

@@ -1,7 +1,9 @@
 import json
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from PIL import Image, UnidentifiedImageError
 from rest_framework import serializers
@@ -28,6 +30,8 @@ class ConditionField(serializers.ChoiceField):
 
 
 DELIVERY_OPTIONS = MarketplacePost.Delivery.values
+MAX_SCHEDULE_DAYS = 90  # a job scheduled further ahead is more likely a typo than a plan
+MAX_SPREAD_MINUTES = 7 * 24 * 60
 # Other spellings operators write, read as Marketplace's own names.
 DELIVERY_SPELLINGS = {"Door pick-up": "Door pickup", "Door dropoff": "Door drop-off"}
 
@@ -215,7 +219,7 @@ class JobSerializer(serializers.ModelSerializer):
             "id", "job_id", "status", "total_posts", "completed_posts", "failed_posts",
             "current_post_id", "current_post_title", "current_posts", "started_at", "completed_at",
             "progress_percentage", "final", "error_message", "status_message", "cancel_requested", "created_at",
-            "dry_run", "previews_url",
+            "dry_run", "previews_url", "start_at", "spread_minutes",
         ]
         read_only_fields = fields
 
@@ -231,6 +235,22 @@ class JobSerializer(serializers.ModelSerializer):
         return reverse("postings:job-previews", kwargs={"job_id": job.job_id}) if job.dry_run else None
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time that names its time zone: DRF would take a bare one as the server's."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                naive = datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00")).tzinfo is None
+            except ValueError:
+                naive = False  # not ISO 8601 at all: DRF's own message says so
+            if naive:
+                raise serializers.ValidationError(
+                    "Give the time zone: an offset such as +01:00, or Z for UTC (e.g. 2026-12-01T18:00:00Z)."
+                )
+        return super().to_internal_value(value)
+
+
 class StartPostingSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     post_ids = serializers.ListField(
         child=IdField(), required=False, allow_empty=False, max_length=1000,
@@ -240,6 +260,26 @@ class StartPostingSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         required=False, default=False,
         help_text="Fill every form to its last step and capture it, without publishing anything.",
     )
+    start_at = AwareDateTimeField(
+        required=False, allow_null=True,
+        help_text="When to start: ISO 8601 with a time zone (`2026-12-01T18:00:00+01:00`, or `Z`), in the future and "
+        f"at most {MAX_SCHEDULE_DAYS} days ahead. Left out or null: now.",
+    )
+    spread_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_SPREAD_MINUTES,
+        help_text="Spread the posts evenly over this many minutes after the start (the first at the start, the last "
+        "at the end); pacing and the accounts' budgets still apply. Left out: one after the other.",
+    )
+
+    def validate_start_at(self, value):
+        if value is None:
+            return None
+        now = timezone.now()
+        if value <= now:
+            raise serializers.ValidationError(f"Must be in the future (it is now {now:%Y-%m-%dT%H:%M:%SZ}).")
+        if value > now + timedelta(days=MAX_SCHEDULE_DAYS):
+            raise serializers.ValidationError(f"At most {MAX_SCHEDULE_DAYS} days ahead.")
+        return value
 
 
 class StartPostingResponseSerializer(serializers.Serializer):
@@ -251,6 +291,7 @@ class StartPostingResponseSerializer(serializers.Serializer):
     log_file = serializers.CharField()
     status_stream_url = serializers.CharField()
     dry_run = serializers.BooleanField()
+    start_at = serializers.DateTimeField(allow_null=True, help_text="When a scheduled job starts; null: now.")
 
 
 class StartPostingRefusedSerializer(serializers.Serializer):

@@ -115,16 +115,22 @@ def _check_own_posts(*, owner, post_ids: list[int]) -> None:
         raise ValidationError({"post_ids": [f"No such posts of yours: {', '.join(map(str, unknown))}."]})
 
 
+def scheduled_message(start_at) -> str:
+    return f"Scheduled: starts at {budgets.when(start_at)}"
+
+
 @transaction.atomic
 def posting_job_create(
-    *, owner, post_ids: list[int] | None = None, dry_run: bool = False
+    *, owner, post_ids: list[int] | None = None, dry_run: bool = False, start_at=None, spread_minutes: int | None = None,
 ) -> tuple[PostingJob, int]:
     """Create a job and claim its posts in one transaction; returns (job, number of posts asked for).
 
     Without `post_ids`, all the operator's pending posts. A post is taken when it is pending and
     no queued or running job holds it: one conditional UPDATE on the post rows themselves, so two
     concurrent calls never take the same post (each row is updated by one of them only). A
-    `dry_run` job fills each form to its last step and records a preview; it publishes nothing.
+    `dry_run` job fills each form to its last step and records a preview; it publishes nothing. A
+    job with `start_at` stays `queued` until then, saying so; `spread_minutes` spreads its posts
+    evenly over that window (the worker does).
     """
     if post_ids is None:
         candidates = list(
@@ -135,7 +141,10 @@ def posting_job_create(
     else:
         _check_own_posts(owner=owner, post_ids=post_ids)
         candidates, total_selected = sorted(set(post_ids)), len(set(post_ids))
-    job = PostingJob.objects.create(owner=owner, dry_run=dry_run)
+    job = PostingJob.objects.create(
+        owner=owner, dry_run=dry_run, start_at=start_at, spread_minutes=spread_minutes,
+        status_message=scheduled_message(start_at) if start_at else "",
+    )
     taken = MarketplacePost.objects.filter(
         pk__in=candidates, status=MarketplacePost.Status.PENDING, claimed_by__isnull=True
     ).update(claimed_by=job)
@@ -195,6 +204,18 @@ def _job_end_claims(*, job: PostingJob, why: str) -> None:
     job_release_claims(job=job)
 
 
+# Events for the apps above (notifications), each sent once its transaction has committed:
+# `job_finished` (job) when a job ends, however it ends (finished, cancelled, failed, reaped);
+# `post_failed` (log) when a listing's failure is recorded (not a job-level failure: that is the
+# job's end). Receivers must not block: they run in a worker or a request.
+job_finished = Signal()
+post_failed = Signal()
+
+
+def _send_on_commit(signal: Signal, **kwargs) -> None:
+    transaction.on_commit(lambda: signal.send(sender=PostingJob, **kwargs), robust=True)
+
+
 def job_finish(*, job: PostingJob, status: str, error_message: str = "", status_message: str = "") -> bool:
     """End a job that is still active; False when it had already ended (e.g. reaped)."""
     with transaction.atomic():
@@ -203,6 +224,8 @@ def job_finish(*, job: PostingJob, status: str, error_message: str = "", status_
             current_post=None, current_post_title="", updated_at=timezone.now(),
         )
         _job_end_claims(job=job, why="the worker failed")
+        if ended:
+            _send_on_commit(job_finished, job_id=job.pk)
     job.refresh_from_db()
     return bool(ended)
 
@@ -342,6 +365,8 @@ def post_mark_failed(
             )
         if job is not None and post is not None:
             PostingJob.objects.filter(pk=job.pk).update(failed_posts=F("failed_posts") + 1, heartbeat_at=now, updated_at=now)
+        if post is not None:
+            _send_on_commit(post_failed, log_id=log.pk)
     return log
 
 
@@ -463,6 +488,8 @@ def job_reap_if_stale(*, job: PostingJob, now=None) -> bool:
         return False
     if job.status == PostingJob.Status.QUEUED and job.pid is None and job.runner_job_id is not None:
         return False
+    if job.status == PostingJob.Status.QUEUED and job.pid is None and job.start_at and job.launched_at is None:
+        return False  # scheduled, waiting for its time: no worker has it yet
     now = now or timezone.now()
     last = job.heartbeat_at or job.created_at
     if (now - last).total_seconds() < settings.JOB_STALE_SECONDS or _worker_alive(job.pid, job.worker_host):
@@ -479,6 +506,7 @@ def job_reap_if_stale(*, job: PostingJob, now=None) -> bool:
             return False
         _job_end_claims(job=job, why="the worker stopped")
         job_reaped.send(sender=PostingJob, job=job)
+        _send_on_commit(job_finished, job_id=job.pk)
     job.refresh_from_db()
     return True
 
@@ -490,6 +518,22 @@ _children: list[subprocess.Popen] = []
 def job_log_path(job: PostingJob) -> Path:
     """Where the job's log goes, whichever runner runs it: LOG_DIR/job_<uuid>.log."""
     return Path(settings.LOG_DIR) / f"job_{job.job_id}.log"
+
+
+def job_claim_launch(*, job: PostingJob, now=None) -> bool:
+    """Take the job to start it now, once: False when another process took it, or it ended."""
+    now = now or timezone.now()
+    return bool(PostingJob.objects.filter(
+        pk=job.pk, status=PostingJob.Status.QUEUED, launched_at__isnull=True, cancel_requested=False,
+    ).update(launched_at=now, heartbeat_at=now, status_message="", updated_at=now))
+
+
+def jobs_due(*, now=None):
+    """Scheduled jobs whose time has come and that no runner has been given yet, oldest first."""
+    now = now or timezone.now()
+    return PostingJob.objects.filter(
+        status=PostingJob.Status.QUEUED, start_at__lte=now, launched_at__isnull=True, cancel_requested=False,
+    ).order_by("start_at", "pk")
 
 
 def posting_job_launch(*, job: PostingJob) -> PostingJob:

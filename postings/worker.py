@@ -312,8 +312,8 @@ class AccountLane:
             if self.runner.cancel_requested():
                 return
             now = self.runner.clock()
-            account_id = min(self.queues, key=lambda a: self.ready_at.get(a, EARLIEST))  # the first whose turn comes
-            wait = (self.ready_at.get(account_id, now) - now).total_seconds()
+            account_id = min(self.queues, key=self._turn)  # the first whose turn comes
+            wait = (self._turn(account_id) - now).total_seconds()
             if wait > 0:
                 if not pause(wait, job=self.job):
                     return  # cancelled while every account waits its turn
@@ -335,6 +335,11 @@ class AccountLane:
                 del self.queues[account_id]
             self._post_one(browser, post_id, account_id)
             self.runner.report(self.job)
+
+    def _turn(self, account_id: int) -> datetime:
+        """When the account's next listing may go: after its pacing, and not before the listing's
+        time in a spread job."""
+        return max(self.ready_at.get(account_id, EARLIEST), self.runner.not_before.get(self.queues[account_id][0], EARLIEST))
 
     def _post_one(self, browser, post_id: int, account_id: int) -> None:
         opens_a_page = account_id not in self.stopped_accounts
@@ -456,6 +461,15 @@ def _lanes(posts: list[MarketplacePost], count: int) -> list[list[MarketplacePos
     return [_interleaved(lane) for lane in lanes]
 
 
+def spread(posts: list[MarketplacePost], *, start: datetime, minutes: int | None) -> dict[int, datetime]:
+    """Each post's time when a job spreads `posts` evenly over `minutes` after `start`: the first
+    at `start`, the last at its end ({} when not spread). Pacing and budgets still apply on top."""
+    if not minutes or not posts:
+        return {}
+    step = timedelta(minutes=minutes) / max(len(posts) - 1, 1)
+    return {post.pk: start + step * index for index, post in enumerate(posts)}
+
+
 def _in_thread(work, *args) -> None:
     try:
         work(*args)
@@ -485,6 +499,7 @@ class JobRunner:
         self._waiting = 0
         self._notices: dict[str, str] = {}  # what the job waits for, by what: its status_message
         self.left_pending: dict[str, list[int]] = {}  # why -> the posts left pending for it
+        self.not_before: dict[int, datetime] = {}  # post id -> its time, in a spread job
 
     def _notice(self, key: str, message: str | None) -> None:
         with self._lock:
@@ -585,6 +600,7 @@ class JobRunner:
                 self.report(self.job)
         if not ready:
             return
+        self.not_before = spread(_interleaved(ready), start=self.job.start_at or self.clock(), minutes=self.job.spread_minutes)
         with orm_beside_playwright():
             lanes = [AccountLane(self, lane) for lane in _lanes(ready, settings.POSTING_CONCURRENCY)]
             if len(lanes) == 1:
