@@ -166,6 +166,22 @@ def test_a_one_account_job_is_locked_on_its_account_and_a_several_account_job_on
 
 
 @postgresql_only
+def test_a_scheduled_job_is_deferred_with_procrastinates_own_schedule_and_no_timekeeper_starts_it(procrastinate, operator):
+    at = timezone.now() + timedelta(hours=3)
+
+    job, _ = runners.posting_job_start(owner=operator, post_ids=[PostFactory(account=AccountFactory(owner=operator)).pk],
+                                       start_at=at, spread_minutes=20)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT scheduled_at, status FROM procrastinate_jobs WHERE id = %s", [job.runner_job_id])
+        scheduled_at, status = cursor.fetchone()
+    assert (scheduled_at, status) == (at, "todo")
+    assert (job.status, job.start_at, job.spread_minutes) == ("queued", at, 20)
+    assert runners.launch_due_jobs(now=at + timedelta(minutes=1)) == []  # Procrastinate's, not the timekeeper's
+    assert not services.job_reap_if_stale(job=job, now=at + timedelta(days=1))
+
+
+@postgresql_only
 def test_cancelling_a_job_still_in_the_queue_ends_it_at_once_and_cancels_it_there(procrastinate, api, operator):
     post = PostFactory(account=AccountFactory(owner=operator))
     job = start(operator, post)
