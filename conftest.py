@@ -19,8 +19,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 
 # Playwright's assertions wait 5 s by default: too short for a real page on a busy 2-core machine.
-# Waits for a post to be published give their own, longer timeout.
 expect.set_options(timeout=20_000)
+# Longer still, each given as the timeout of the wait that depends on it: a posting worker
+# starting (a process, Django, then Chromium), and a real post being published (a browser filling
+# Marketplace's form with its photos). A wait for both adds them up.
+WORKER_STARTS_MS = 60_000
+POST_PUBLISHED_MS = 120_000
 
 
 @pytest.fixture(autouse=True)

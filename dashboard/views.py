@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from accounts.selectors import accounts_for, accounts_health
+from accounts.selectors import ERROR, HEALTHY, accounts_for, accounts_health
 from dashboard.forms import ErrorFilterForm
 from driver import identity
 from driver.proxy import masked as masked_proxy
@@ -25,6 +25,7 @@ MARKETPLACE_CATEGORIES = [
     "Clothing & Accessories", "Home & Garden", "Musical Instruments", "Miscellaneous",
 ]
 LISTINGS_PER_PAGE = 50
+ATTENTION_SHOWN = 5  # accounts named under the listings page's health widget; the rest are counted
 JOBS_PER_PAGE = 25
 ERROR_LOGS_PER_PAGE = 25
 
@@ -51,6 +52,14 @@ def listings(request):
         posts_for(user=request.user).order_by().values_list("status").annotate(n=Count("id"))
     )
     active_jobs = reap_stale(jobs_for(user=request.user).filter(status__in=PostingJob.ACTIVE_STATUSES))
+    # The newest job, failed on the way should its worker have died (as the jobs page does).
+    last_job = next(iter(reap_stale(jobs_for(user=request.user)[:1])), None)
+    health = accounts_health(user=request.user)
+    # Errors first, then warnings, each in the accounts page's order (sorted() keeps it).
+    attention = sorted(
+        (row for row in health["accounts"] if row["health_status"] != HEALTHY),
+        key=lambda row: row["health_status"] != ERROR,
+    )
     return render(request, "dashboard/listings.html", {
         "section": "listings",
         "page": Paginator(posts, LISTINGS_PER_PAGE).get_page(request.GET.get("page")),
@@ -58,7 +67,11 @@ def listings(request):
         "statuses": [(value, counts.get(value, 0)) for value in MarketplacePost.Status.values],
         "total": sum(counts.values()),
         "active_jobs": [job for job in active_jobs if not job.is_final],
-        "has_accounts": accounts_for(user=request.user).exists(),
+        "last_job": last_job,
+        "health": health,
+        "attention": attention[:ATTENTION_SHOWN],
+        "attention_more": max(0, len(attention) - ATTENTION_SHOWN),
+        "has_accounts": bool(health["accounts"]),
         "query": _query_without_page(request),
     })
 

@@ -1,5 +1,8 @@
 """Small formatting helpers for the dashboard's templates (app.js mirrors them for live updates)."""
+from datetime import datetime, timezone
+
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -57,3 +60,11 @@ def window_size(viewport) -> str:
         return f"{viewport['width']} × {viewport['height']}"
     except (KeyError, TypeError):
         return "—"
+
+
+@register.simple_tag
+def moment(value: datetime) -> str:
+    """A moment as the server writes it, `2026-12-01 18:00 UTC`, in a <time> that app.js's
+    localTimes shows in the browser's own time zone."""
+    value = value.astimezone(timezone.utc)
+    return format_html('<time datetime="{}">{} UTC</time>', value.isoformat(), f"{value:%Y-%m-%d %H:%M}")

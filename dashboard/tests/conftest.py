@@ -9,10 +9,27 @@ from postings.worker import orm_beside_playwright
 
 PASSWORD = "correct-horse-9"
 TIMEOUT_MS = 15_000
+FAR_FUTURE = 4102444800  # 2100-01-01
+
+
+def valid_session() -> dict:
+    """A Playwright storage state the health check takes as a valid session."""
+    return {"cookies": [
+        {"name": name, "value": f"{name}-value", "domain": ".facebook.com", "path": "/", "expires": FAR_FUTURE,
+         "httpOnly": name == "xs", "secure": True, "sameSite": "None"}
+        for name in ("c_user", "xs")
+    ], "origins": []}
 
 
 @pytest.fixture
-def page(live_server_url, operator):
+def context_options() -> dict:
+    """More options of the page's browser context (Playwright's new_context); a test module
+    overrides this fixture to see the dashboard as elsewhere, e.g. with a `timezone_id`."""
+    return {}
+
+
+@pytest.fixture
+def page(live_server_url, operator, context_options):
     """Headless Chromium logged in as `operator` on uvicorn (config.asgi) serving this test's database.
 
     `page.base` is the server's URL; the test fails if any page threw a JavaScript error.
@@ -22,7 +39,7 @@ def page(live_server_url, operator):
     operator.save(update_fields=["password"])
     with orm_beside_playwright(), sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(find_chromium()), args=launch_args())
-        context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, **context_options)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         page.errors = []

@@ -12,18 +12,10 @@ from playwright.sync_api import Page, expect
 
 from accounts import session_files
 from accounts.models import FacebookAccount
+from dashboard.tests.conftest import valid_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FAR_FUTURE = 4102444800
-
-
-def valid_session() -> dict:
-    return {"cookies": [
-        {"name": name, "value": f"{name}-value", "domain": ".facebook.com", "path": "/", "expires": FAR_FUTURE,
-         "httpOnly": name == "xs", "secure": True, "sameSite": "None"}
-        for name in ("c_user", "xs")
-    ], "origins": []}
 
 
 def account_row(page: Page, email: str):

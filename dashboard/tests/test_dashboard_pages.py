@@ -1,4 +1,5 @@
 """The dashboard's pages through Django's test client: login, ownership, what each page shows."""
+import os
 import re
 from datetime import timedelta
 from http import HTTPStatus
@@ -9,9 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from accounts import session_files
 from accounts.models import FacebookAccount, PostingAttempt
 from conftest import image_bytes
 from dashboard import services as demo
+from dashboard.tests.conftest import valid_session
 from postings import services
 from postings.models import ErrorLog, MarketplacePost, PostingJob, PostingPreview
 
@@ -345,7 +348,7 @@ def test_the_listings_page_offers_a_dry_run_of_the_selection(operator, owned):
     script = (Path(__file__).parents[1] / "static" / "dashboard" / "app.js").read_text()
 
     assert '<button type="button" class="button" id="dry-run-selected" disabled' in content
-    assert '{ post_ids: ids, dry_run: dryRun }' in script
+    assert "{ post_ids: ids, dry_run: dryRun, ...fields }" in script
 
 
 # Accounts: proxy, identity, posting budgets, pauses
@@ -357,7 +360,7 @@ LINUX_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like
 
 def account_row(content: str, account) -> str:
     """The account's row of the accounts table, and its edit row after it."""
-    match = re.search(rf'<tr data-account-id="{account.pk}">.*?<tr class="edit-row".*?</tr>', content, re.S)
+    match = re.search(rf'<tr id="account-{account.pk}" data-account-id="{account.pk}">.*?<tr class="edit-row".*?</tr>', content, re.S)
     assert match, f"no row for account {account.pk}"
     return match.group(0)
 
@@ -473,3 +476,155 @@ def test_the_accounts_script_resumes_and_patches_through_the_api():
     assert 'api("POST", `/api/accounts/${button.dataset.accountId}/resume/`)' in script
     assert 'api("PATCH", `/api/accounts/${editForm.dataset.accountId}/`, body)' in script
     assert "showFieldErrors(editForm, data)" in script
+
+
+# The day at a glance: the accounts' health and the last job on the listings page
+
+
+def glance(content: str, section: str) -> str:
+    """The listings page's health widget ("health-widget") or last job ("last-job")."""
+    match = re.search(rf'<section [^>]*id="{section}".*?</section>', content, re.S)
+    assert match, f"no {section} on the page"
+    return match.group(0)
+
+
+def test_the_listings_page_counts_the_accounts_by_health_and_links_those_that_need_attention(operator):
+    healthy = FacebookAccount.objects.create(owner=operator, email="ready@example.com")
+    paused = FacebookAccount.objects.create(
+        owner=operator, email="paused@example.com", paused_until=timezone.now() + timedelta(hours=3),
+        pause_reason="rate_limit: blocked",
+    )
+    for account in (healthy, paused):
+        session_files.write_atomic(account.session_path, valid_session())
+    no_session = FacebookAccount.objects.create(owner=operator, email="new@example.com")
+    client = page_client(operator)
+
+    widget = glance(client.get("/").content.decode(), "health-widget")
+
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', widget))
+    assert counts == {"healthy": "1", "warning": "1", "error": "1", "total_accounts": "3"}
+    assert '<span class="badge health-warning" data-overall>warning</span>' in widget  # 1 of 3 can post
+    links = re.findall(r'<a href="(/accounts/#account-\d+)">([^<]+)</a>', widget)
+    assert links == [  # errors first
+        (f"/accounts/#account-{no_session.pk}", "new@example.com"),
+        (f"/accounts/#account-{paused.pk}", "paused@example.com"),
+    ]
+    assert "No session has been uploaded for this account" in widget
+    accounts_page = client.get("/accounts/").content.decode()
+    for account in (healthy, paused, no_session):  # each link's anchor is there
+        assert f'<tr id="account-{account.pk}" data-account-id="{account.pk}">' in accounts_page
+
+
+def test_the_listings_page_says_when_every_account_is_ready_and_when_there_is_none(operator, other_operator):
+    ready = FacebookAccount.objects.create(owner=operator, email="ready@example.com")
+    session_files.write_atomic(ready.session_path, valid_session())
+
+    assert "Every account is ready to post." in glance(page_client(operator).get("/").content.decode(), "health-widget")
+    none = glance(page_client(other_operator).get("/").content.decode(), "health-widget")
+    assert 'No accounts yet: <a href="/accounts/">add one</a>.' in none
+
+
+def test_the_listings_page_names_five_accounts_that_need_attention_and_counts_the_rest(operator):
+    for n in range(7):
+        FacebookAccount.objects.create(owner=operator, email=f"seller{n}@example.com")
+
+    widget = glance(page_client(operator).get("/").content.decode(), "health-widget")
+
+    assert len(re.findall(r'href="/accounts/#account-\d+"', widget)) == 5
+    assert '<a class="small" href="/accounts/">and 2 more on the Accounts page</a>' in widget
+
+
+def test_the_listings_page_shows_the_last_jobs_state_with_a_link_to_its_page(operator, owned):
+    older = owned["job"]
+    post = MarketplacePost.objects.create(account=owned["account"], title="Lamp", price=5, category="Household")
+    job, _ = services.posting_job_create(owner=operator, post_ids=[post.pk], dry_run=True)
+    services.job_finish(job=job, status=PostingJob.Status.COMPLETED)
+    job.refresh_from_db()
+
+    last = glance(page_client(operator).get("/").content.decode(), "last-job")
+
+    assert '<span class="badge job-completed" data-field="status">completed</span>' in last
+    assert '<span class="badge dry-run">Dry run</span>' in last
+    assert f'<a class="small" href="/jobs/{job.job_id}/">Open the job</a>' in last
+    assert str(older.job_id) not in last  # the newest job only
+    assert re.sub(r"\s+", " ", re.search(r'data-field="progress">(.*?)</p>', last, re.S).group(1)) == \
+        "0 of 1 done: 0 previewed, 0 failed"
+    assert f'Ended <time datetime="{job.completed_at.isoformat()}">{job.completed_at:%Y-%m-%d %H:%M} UTC</time>' in last
+
+
+def test_the_listings_page_says_no_jobs_yet_before_the_first(operator):
+    FacebookAccount.objects.create(owner=operator, email="seller@example.com")
+
+    assert '<p class="muted">No jobs yet.</p>' in glance(page_client(operator).get("/").content.decode(), "last-job")
+
+
+def test_a_last_job_whose_worker_died_shows_as_failed_on_the_listings_page(operator, settings):
+    PostingJob.objects.create(owner=operator, status="running", pid=2**22 + 1)  # no such process
+    settings.JOB_STALE_SECONDS = 0.001
+
+    last = glance(page_client(operator).get("/").content.decode(), "last-job")
+
+    assert '<span class="badge job-failed" data-field="status">failed</span>' in last
+
+
+# Scheduling: start_at and spread_minutes from the listings page
+
+
+@pytest.fixture
+def scheduled_job(operator, owned):
+    """A job of two listings scheduled in two days, spread over 90 minutes."""
+    posts = [
+        MarketplacePost.objects.create(account=owned["account"], title=title, price=5, category="Household")
+        for title in ("Brass lamp", "Pine shelf")
+    ]
+    start_at = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    job, _ = services.posting_job_create(
+        owner=operator, post_ids=[p.pk for p in posts], start_at=start_at, spread_minutes=90,
+    )
+    return job
+
+
+def test_the_listings_page_offers_to_post_now_or_at_a_local_date_and_time_spread_over_minutes(operator, owned):
+    content = page_client(operator).get("/").content.decode()
+    script = (Path(__file__).parents[1] / "static" / "dashboard" / "app.js").read_text()
+
+    assert '<input type="radio" name="when" value="now" checked> Now' in content
+    assert '<input type="radio" name="when" value="at"> At a date and time' in content
+    assert '<input type="datetime-local" name="start_at" aria-label="Start at (your local time)" disabled>' in content
+    assert '<input type="text" name="spread_minutes" inputmode="numeric"' in content
+    for field in ("start_at", "spread_minutes"):  # where the API's 400 goes
+        assert f'<span class="field-error" data-error-for="{field}"></span>' in content
+    assert "fields.start_at = moment.toISOString();" in script  # the local moment, sent in UTC
+
+
+def test_a_listing_held_by_a_scheduled_job_cannot_be_selected_again(operator, scheduled_job):
+    content = page_client(operator).get("/").content.decode()
+
+    for post in scheduled_job.posts.all():
+        assert re.search(rf'value="{post.pk}" aria-label="Select {post.title}"\s+disabled title="Held by a queued', content)
+
+
+def test_the_jobs_list_shows_when_a_scheduled_job_starts_and_over_how_long(operator, owned, scheduled_job):
+    content = page_client(operator).get("/jobs/").content.decode()
+
+    rows = dict(re.findall(r'<tr data-job-id="([^"]+)">(.*?)</tr>', content, re.S))
+    start_at = scheduled_job.start_at
+    assert (f'Scheduled for <time datetime="{start_at.isoformat()}">{start_at:%Y-%m-%d %H:%M} UTC</time>, '
+            "spread over 90 min") in rows[str(scheduled_job.job_id)]
+    assert "Scheduled for" not in rows[str(owned["job"].job_id)]
+
+
+def test_the_job_page_shows_when_a_scheduled_job_starts_until_it_runs(operator, owned, scheduled_job):
+    client, start_at = page_client(operator), scheduled_job.start_at
+    line = (f'<p class="scheduled" data-field="scheduled">Scheduled for\n      <strong><time datetime="{start_at.isoformat()}">'
+            f'{start_at:%Y-%m-%d %H:%M} UTC</time></strong>, spread over 90 minutes</p>')
+
+    response = client.get(f"/jobs/{scheduled_job.job_id}/")
+
+    assert line in response.content.decode()
+    assert (response.context["state"]["start_at"], response.context["state"]["spread_minutes"]) == (
+        start_at.isoformat().replace("+00:00", "Z"), 90,
+    )
+    assert 'data-field="scheduled"' not in client.get(f"/jobs/{owned['job'].job_id}/").content.decode()
+    assert services.job_claim_launch(job=scheduled_job) and services.job_begin(job=scheduled_job, pid=os.getpid())
+    assert '<p class="scheduled" data-field="scheduled" hidden>' in client.get(f"/jobs/{scheduled_job.job_id}/").content.decode()

@@ -6,7 +6,7 @@ import pytest
 from django.conf import global_settings
 from playwright.sync_api import sync_playwright
 
-from conftest import UvicornServer
+from conftest import POST_PUBLISHED_MS, WORKER_STARTS_MS, UvicornServer
 from driver.executable import find_chromium, launch_args
 from postings.models import MarketplacePost
 
@@ -78,11 +78,18 @@ def test_a_dashboard_on_another_origin_follows_a_job_to_its_final_event(
             browser = playwright.chromium.launch(executable_path=str(find_chromium()), args=launch_args())
             page = browser.new_page()
             page.goto(dashboard_origin)
-            result = page.evaluate("([api, ids]) => follow(api, 'alice', 'correct-horse-9', ids)", [api, post_ids])
+            page.evaluate("([api, ids]) => { follow(api, 'alice', 'correct-horse-9', ids)"
+                          ".then((result) => { window.result = result; }, (error) => { window.result = String(error); }); }",
+                          [api, post_ids])
+            # Until the final event: the worker starts, then publishes the three posts one by one.
+            page.wait_for_function("() => window.result !== undefined", polling=250,
+                                   timeout=WORKER_STARTS_MS + len(post_ids) * POST_PUBLISHED_MS)
+            result = page.evaluate("window.result")
             browser.close()
     finally:
         server.stop()
 
+    assert isinstance(result, dict), result  # not the stream's refusal
     assert result["status"] == 202
     events = [event["data"] for event in result["events"]]
     assert events[-1]["final"] is True

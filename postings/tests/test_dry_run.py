@@ -90,6 +90,7 @@ def test_a_dry_run_starts_with_the_seed_answer_saying_nothing_will_be_published(
         "log_file": str(Path(settings.LOG_DIR) / f"job_{job.job_id}.log"),
         "status_stream_url": f"/api/posts/status-stream/{job.job_id}/",
         "dry_run": True,
+        "start_at": None,
     }
     assert job.dry_run is True
     assert sorted(job.posts.values_list("pk", flat=True)) == [first.pk, second.pk]
@@ -171,7 +172,7 @@ def test_job_status_and_the_jobs_list_say_whether_a_job_is_a_dry_run_and_where_i
     for job, expected in ((real, (False, None)), (dry, (True, f"/api/posts/jobs/{dry.job_id}/previews/"))):
         assert (statuses[job.pk]["dry_run"], statuses[job.pk]["previews_url"]) == expected
         assert (listed[job.pk]["dry_run"], listed[job.pk]["previews_url"]) == expected
-    assert list(statuses[dry.pk])[-2:] == ["dry_run", "previews_url"]
+    assert list(statuses[dry.pk])[-4:-2] == ["dry_run", "previews_url"]
 
 
 def test_the_status_streams_events_carry_the_dry_run_flag(operator):

@@ -40,6 +40,7 @@ def test_start_posting_answers_202_with_the_seed_body_and_the_worker_posts(
         "log_file": str(django_settings.LOG_DIR / f"job_{job.job_id}.log"),
         "status_stream_url": f"/api/posts/status-stream/{job.job_id}/",
         "dry_run": False,
+        "start_at": None,
     }
     job = wait_until(lambda: PostingJob.objects.filter(pk=job.pk, status="completed").first(), what="the job")
     assert (job.completed_posts, job.failed_posts) == (2, 0)

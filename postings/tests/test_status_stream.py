@@ -117,6 +117,7 @@ def test_a_browser_eventsource_request_gets_an_uncompressed_event_stream(server,
         "started_at": first["data"]["started_at"], "completed_at": None, "progress_percentage": 0.0,
         "final": False, "error_message": "", "status_message": "", "cancel_requested": False,
         "created_at": first["data"]["created_at"], "dry_run": False, "previews_url": None,
+        "start_at": None, "spread_minutes": None,
     }
 
 

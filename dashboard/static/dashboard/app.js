@@ -89,6 +89,9 @@
     if (box) box.hidden = true;
   }
 
+  // A number as typed, for the API to judge: "12" is 12, anything else goes as it is (and is refused).
+  const integerOrText = (text) => (/^\d+$/.test(text) ? Number(text) : text);
+
   function say(element, text, kind) {
     if (!element) return;
     element.textContent = text;
@@ -154,15 +157,21 @@
 
   // --- listings ----------------------------------------------------------------------------------
 
+  const SCHEDULE_FIELDS = ["start_at", "spread_minutes"]; // the listings page's fields of a start
+
   function initListings() {
     const postButton = $("#post-selected");
     const dryRunButton = $("#dry-run-selected");
+    const options = $("#post-options");
+    const startAt = options.elements.start_at;
     const message = $("#listings-message");
     const boxes = $$(".select-post:not(:disabled)");
     const all = $("#select-all");
+    // A box is left out once its listing is taken by a job scheduled from this page.
+    const open = () => boxes.filter((box) => !box.disabled);
 
     function selected() {
-      return boxes.filter((box) => box.checked).map((box) => Number(box.value));
+      return open().filter((box) => box.checked).map((box) => Number(box.value));
     }
     function update() {
       const count = selected().length;
@@ -171,33 +180,105 @@
       dryRunButton.disabled = count === 0;
       dryRunButton.textContent = count ? `Dry run selected (${count})` : "Dry run selected";
       if (all) {
-        all.checked = count > 0 && count === boxes.length;
-        all.indeterminate = count > 0 && count < boxes.length;
+        all.checked = count > 0 && count === open().length;
+        all.indeterminate = count > 0 && count < open().length;
+        all.disabled = open().length === 0;
       }
     }
     boxes.forEach((box) => box.addEventListener("change", update));
     if (all) {
-      all.disabled = boxes.length === 0;
       all.addEventListener("change", () => {
-        boxes.forEach((box) => { box.checked = all.checked; });
+        open().forEach((box) => { box.checked = all.checked; });
         update();
       });
     }
     update();
 
+    // "Now", or the date and time of the datetime-local field.
+    $$('input[name="when"]', options).forEach((radio) => {
+      radio.addEventListener("change", () => {
+        const later = options.elements.when.value === "at";
+        startAt.disabled = !later;
+        if (later) {
+          startAt.focus();
+        } else {
+          clearFieldErrors(options);
+        }
+      });
+    });
+    options.addEventListener("submit", (event) => event.preventDefault()); // the buttons start it
+
+    /** start_at and spread_minutes as the API takes them, or the errors to show beside them. */
+    function schedule() {
+      const fields = {};
+      const errors = {};
+      if (options.elements.when.value === "at") {
+        // A datetime-local value has no zone: new Date() reads it as the browser's local time,
+        // toISOString() writes that moment in UTC ("Z"), which the API requires.
+        const moment = startAt.value ? new Date(startAt.value) : null;
+        if (moment && !Number.isNaN(moment.getTime())) {
+          fields.start_at = moment.toISOString();
+        } else {
+          errors.start_at = ["Choose the date and time to start at."];
+        }
+      }
+      const spread = options.elements.spread_minutes.value.trim();
+      if (spread !== "") fields.spread_minutes = integerOrText(spread);
+      return { fields, errors };
+    }
+
+    function scheduled(data, body) {
+      const count = data.pending_count;
+      const parts = [`${count} listing${count === 1 ? "" : "s"}`];
+      if (body.spread_minutes) parts.push(`spread over ${body.spread_minutes} min`);
+      if (body.dry_run) parts.push("a dry run: nothing will be published");
+      const link = document.createElement("a");
+      link.href = jobUrl(data.job_id);
+      link.textContent = "Open the job";
+      message.replaceChildren(`Scheduled for ${new Date(data.start_at).toLocaleString()}: ${parts.join(", ")}. `, link);
+      message.classList.remove("error");
+      message.classList.add("success");
+      // Those listings are the scheduled job's now: another start would be refused them.
+      open().filter((box) => body.post_ids.includes(Number(box.value))).forEach((box) => {
+        box.checked = false;
+        box.disabled = true;
+        box.title = "Held by a queued or running job";
+      });
+    }
+
     // A dry run fills each form to its last step and captures it, publishing nothing.
     async function start(button, dryRun) {
       const ids = selected();
       if (!ids.length) return;
+      clearFieldErrors(options);
+      say(message, "");
+      const { fields, errors } = schedule();
+      if (Object.keys(errors).length) {
+        showFieldErrors(options, errors);
+        return;
+      }
       setBusy(button, true, "Starting…");
-      const { ok, data } = await api("POST", "/api/posts/start-posting/", { post_ids: ids, dry_run: dryRun });
-      if (ok) {
+      const body = { post_ids: ids, dry_run: dryRun, ...fields };
+      const { ok, data } = await api("POST", "/api/posts/start-posting/", body);
+      if (ok && !data.start_at) {
         location.href = jobUrl(data.job_id);
         return;
       }
       setBusy(button, false);
+      if (ok) {
+        scheduled(data, body);
+        update();
+        return;
+      }
       update();
-      say(message, errorText(data.post_ids ? { detail: data.post_ids.join(" ") } : data), "error");
+      // start_at and spread_minutes beside their fields; the rest (post_ids, a refusal) above the table.
+      const beside = {};
+      const rest = {};
+      for (const [name, value] of Object.entries(data)) (SCHEDULE_FIELDS.includes(name) ? beside : rest)[name] = value;
+      showFieldErrors(options, beside);
+      if (Object.keys(rest).length || !Object.keys(beside).length) {
+        say(message, errorText(rest.post_ids ? { detail: rest.post_ids.join(" ") } : rest), "error");
+      }
     }
     postButton.addEventListener("click", () => start(postButton, false));
     dryRunButton.addEventListener("click", () => start(dryRunButton, true));
@@ -429,9 +510,6 @@
     }
   }
 
-  // A number as typed, for the API to judge: "12" is 12, anything else goes as it is (and is refused).
-  const integerOrText = (text) => (/^\d+$/.test(text) ? Number(text) : text);
-
   /** What the account edit form changes, as PATCH /api/accounts/<id>/ takes it (unchanged fields are left out). */
   function accountChanges(form) {
     const value = (name) => form.elements[name].value.trim();
@@ -624,6 +702,8 @@
       // One listing per account posting at this moment (accounts post at the same time).
       field("current_posts").textContent = (next.current_posts || []).map((post) => post.title).join(", ") || "—";
       field("status_message").textContent = next.status_message || "";
+      const scheduledLine = field("scheduled"); // a scheduled job only, while it waits for its time
+      if (scheduledLine) scheduledLine.hidden = next.status !== "queued";
       const status = field("status");
       status.textContent = next.status;
       status.className = `badge job-${next.status}`;
