@@ -308,8 +308,9 @@ def test_an_operator_runs_the_demo_from_login_to_a_retried_failure(browser, star
 def test_a_job_page_reconnects_after_a_dropped_connection_and_a_cancelled_job_leaves_the_rest_pending(
     browser, start_server, simulator
 ):
-    # Three seconds between two posts of one account: time to drop the connection and to cancel.
-    server = start_server(POSTING_DELAY_SECONDS="3")
+    # Ten seconds between two posts of one account: time to drop the connection, restart the server
+    # and cancel before the last post, even on a busy machine (a cancel cuts the pause short).
+    server = start_server(POSTING_DELAY_SECONDS="10")
     page, js_errors = open_dashboard(browser)
     log_in(page, server)
     page.get_by_role("link", name="Pending").click()

@@ -259,7 +259,7 @@ def test_the_sequential_runner_paces_each_account_and_other_accounts_fill_the_pa
     assert [listing["title"] for listing in simulator.listings()] == ["A1", "B1", "A2"]
     pauses = [seconds for seconds in skipping_clock.pauses if seconds > 0]
     assert len(pauses) == 1  # only before A2: B1 went in between without waiting
-    assert 20 < pauses[0] <= 30  # the delay, less the time B1 took
+    assert 0 < pauses[0] <= 30  # the delay, less the time B1 took (however slow the machine)
 
 
 def test_a_title_marketplace_forbids_is_policy_rejected(simulator, operator, make_account, make_post):
