@@ -34,6 +34,9 @@ class FacebookAccount(models.Model):
     # After Facebook blocked the account (rate_limit): no job posts with it before this time.
     paused_until = models.DateTimeField(null=True, blank=True)
     pause_reason = models.CharField(max_length=500, blank=True)
+    # The health the last watch saw (accounts.services.accounts_health_watch): an account getting
+    # worse than this is news for its operator (account_needs_attention). Blank: never seen.
+    last_health = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -158,9 +158,20 @@ def accounts_health(*, user, now: datetime | None = None) -> dict:
     `warning` at least, the pause among its reasons), its posts in the last 24 h and hour against its
     budgets, and `hold_reason` when it cannot post now (paused or at a budget).
     """
+    rows = [row for _, row in health_entries(accounts=accounts_for(user=user), now=now)]
+    summary = {"total_accounts": len(rows), HEALTHY: 0, WARNING: 0, ERROR: 0}
+    for row in rows:
+        summary[row["health_status"]] += 1
+    return {"overall_health": overall_health(summary), "summary": summary, "accounts": rows}
+
+
+def health_entries(
+    *, accounts: QuerySet[FacebookAccount], now: datetime | None = None
+) -> list[tuple[FacebookAccount, dict]]:
+    """(account, its health-check entry) for each of `accounts`, by id, in a constant number of queries."""
     now = now or timezone.now()
     accounts = list(
-        accounts_for(user=user).order_by("pk").annotate(
+        accounts.order_by("pk").annotate(
             total_posts=Count("posts"),  # the listings' statuses, as postings.models names them
             posted_count=Count("posts", filter=Q(posts__status="posted")),
             failed_count=Count("posts", filter=Q(posts__status="failed")),
@@ -168,16 +179,14 @@ def accounts_health(*, user, now: datetime | None = None) -> dict:
     )
     failures = _last_session_failures(accounts=accounts) if accounts else {}
     standings = budgets.standings(accounts, now=now) if accounts else {}
-    rows = []
-    summary = {"total_accounts": len(accounts), HEALTHY: 0, WARNING: 0, ERROR: 0}
+    entries = []
     for account in accounts:
         status = account_session_status(account=account, now=now, last_session_failure=failures.get(account.pk))
         standing = standings[account.pk]
         health, reasons = status.health, status.reasons
         if standing.paused:
             health, reasons = (ERROR if health == ERROR else WARNING), [*reasons, standing.reason()]
-        summary[health] += 1
-        rows.append({
+        entries.append((account, {
             "account_id": account.pk,
             "email": account.email,
             "session_exists": status.exists,
@@ -195,5 +204,5 @@ def accounts_health(*, user, now: datetime | None = None) -> dict:
             "hourly_post_limit": standing.hourly_limit,
             "can_post_at": standing.can_post_at,
             "hold_reason": standing.reason(),
-        })
-    return {"overall_health": overall_health(summary), "summary": summary, "accounts": rows}
+        }))
+    return entries

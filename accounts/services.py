@@ -9,7 +9,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from accounts import session_files
+from accounts import selectors, session_files
 from accounts.models import FacebookAccount
 from config.browsing import marketplace_target
 from config.exceptions import BadRequest
@@ -27,7 +27,10 @@ def account_create(*, owner, email: str, name: str = "", **fields) -> FacebookAc
     (user agent, time zone, window size) is drawn now unless given, and kept."""
     try:
         with transaction.atomic():
-            return FacebookAccount.objects.create(owner=owner, email=email, name=name, **fields)
+            # It has no session yet, which its operator knows: that is not news (account_needs_attention).
+            return FacebookAccount.objects.create(
+                owner=owner, email=email, name=name, last_health=selectors.ERROR, **fields
+            )
     except IntegrityError:
         raise _email_taken() from None
 
@@ -49,11 +52,13 @@ def account_pause(*, account_id: int, until, reason: str) -> None:
     FacebookAccount.objects.filter(pk=account_id).update(
         paused_until=until, pause_reason=reason[:500], updated_at=timezone.now()
     )
+    accounts_health_watch(account_ids=[account_id])
 
 
 def account_resume(*, account: FacebookAccount) -> FacebookAccount:
     """Lift a pause: the next job posts with the account again (nothing happens if it is not paused)."""
     FacebookAccount.objects.filter(pk=account.pk).update(paused_until=None, pause_reason="", updated_at=timezone.now())
+    accounts_health_watch(account_ids=[account.pk])
     account.refresh_from_db()
     return account
 
@@ -79,11 +84,13 @@ def account_session_store(*, account: FacebookAccount, data) -> None:
     except session_files.SessionFormatError as exc:
         raise BadRequest(f"Invalid session: {exc}") from None
     session_files.write_atomic(account.session_path, state)
+    accounts_health_watch(account_ids=[account.pk])
 
 
 def account_session_delete(*, account: FacebookAccount) -> None:
     """Forget the account's session (nothing happens if there is none)."""
     account.session_path.unlink(missing_ok=True)
+    accounts_health_watch(account_ids=[account.pk])
 
 
 def operator_ensure(*, username: str | None, password: str | None, email: str = "") -> tuple[object, str | None]:
@@ -138,5 +145,47 @@ def _record_live_check(account: FacebookAccount, logged_in: bool, message: str) 
     FacebookAccount.objects.filter(pk=account.pk).update(
         live_checked_at=timezone.now(), live_logged_in=logged_in, live_message=message[:500], updated_at=timezone.now()
     )
+    accounts_health_watch(account_ids=[account.pk])
     account.refresh_from_db()
     return account
+
+
+# Sent once its transaction has committed when an account gets worse: from healthy (or never seen)
+# to warning or error, or from warning to error; `entry` is its health-check entry (with
+# `health_status` and `reasons`). For the apps above (notifications); receivers must not block.
+account_needs_attention = Signal()
+
+_SEVERITY = {"": 0, selectors.HEALTHY: 0, selectors.WARNING: 1, selectors.ERROR: 2}
+
+
+def accounts_health_watch(*, user=None, account_ids: list[int] | None = None, now=None) -> list[dict]:
+    """Compare the health of the operator's accounts (`user`), of `account_ids`, or of every account
+    (neither) with what the last watch saw, record it, and send `account_needs_attention` for each
+    one that got worse. Returns the entries of those.
+
+    A constant number of queries, plus one conditional UPDATE per account whose health changed: of two
+    processes watching at once, the one whose UPDATE changes the row sends, never both.
+    """
+    accounts = FacebookAccount.objects.all()
+    if user is not None:
+        accounts = accounts.filter(owner=user)
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=account_ids)
+    worse = []
+    for account, entry in selectors.health_entries(accounts=accounts, now=now):
+        health = entry["health_status"]
+        if health == account.last_health:
+            continue
+        # Not updated_at: this is the watch's bookkeeping, not a change the operator made.
+        changed = FacebookAccount.objects.filter(pk=account.pk, last_health=account.last_health).update(
+            last_health=health
+        )
+        if changed and _SEVERITY[health] > _SEVERITY.get(account.last_health, 0):
+            worse.append(entry)
+            transaction.on_commit(
+                lambda account=account, entry=entry: account_needs_attention.send(
+                    sender=FacebookAccount, account_id=account.pk, owner_id=account.owner_id, entry=entry,
+                ),
+                robust=True,
+            )
+    return worse

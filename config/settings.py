@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served from here: no CDN
     "accounts",
     "postings",
+    "webhooks",
     "dashboard",
 ]
 
@@ -273,6 +274,11 @@ if JOB_RUNNER == "procrastinate":
     PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": POSTING_CONCURRENCY, "delete_jobs": "successful"}
 SESSION_MAX_AGE_DAYS = env_number("SESSION_MAX_AGE_DAYS", 30.0)
 
+# Webhooks (webhooks/): how long a receiver may take to answer one delivery, and how many attempts a
+# delivery gets (backing off from 10 s to 2 h between them) before it is given up.
+WEBHOOK_TIMEOUT_SECONDS = env_number("WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+WEBHOOK_MAX_ATTEMPTS = env_number("WEBHOOK_MAX_ATTEMPTS", 5, int, 1)
+
 # The job status stream: how often the shared watcher reads the watched jobs, the silence after
 # which a comment keeps the connection open, and the reconnection delay suggested to clients.
 SSE_POLL_SECONDS = env_number("SSE_POLL_SECONDS", 0.5, minimum=0.01)
@@ -321,7 +327,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"HealthStatusEnum": ["healthy", "warning", "error"]},
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStatusEnum": ["healthy", "warning", "error"],
+        "WebhookEventEnum": "webhooks.models.Event",
+        "DeliveryStateEnum": "webhooks.models.WebhookDelivery.State",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_plain_views",

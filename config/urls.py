@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/auth/me/", auth_apis.MeApi.as_view(), name="me"),
     path("api/accounts/", include("accounts.urls")),
     path("api/posts/", include("postings.urls")),
+    path("api/webhooks/", include("webhooks.urls")),
     path("", include("dashboard.urls")),
 ]
 

@@ -10,7 +10,8 @@ come out of the run untouched.
 
 The database is seeded first: for the operator and for a second one, an account with a session,
 listings with photos, a failed listing, a finished job and an error log with its screenshot, page,
-accessibility snapshot and trace, and a finished dry run with a preview (screenshot and snapshot).
+accessibility snapshot and trace, a finished dry run with a preview (screenshot and snapshot), and a
+webhook with a delivery.
 Half of the generated path ids are swapped for those objects' ids (or for ids too large for a
 database column), and so are the `account` and `post_ids` of request bodies, so that requests get
 past the 404s. DELETEs run last.
@@ -59,6 +60,8 @@ from postings.tests.conftest import (  # noqa: F401  (the fixtures this test use
     simulator_process,
     worker_env,
 )
+from webhooks import services as webhook_services
+from webhooks.models import Webhook
 
 EXAMPLES = 30  # per operation and generation mode
 REQUEST_TIMEOUT = 30  # seconds; a live session check starts Chromium
@@ -67,10 +70,10 @@ CHECKS = [
     ignored_auth,
 ]
 UNKNOWN = {"account": [999_999], "post": [999_999], "image": [(999_999, 999_999)], "log": [999_999],
-           "preview": [999_999], "job": [str(uuid.UUID(int=0))]}
+           "preview": [999_999], "webhook": [999_999], "job": [str(uuid.UUID(int=0))]}
 # Ids past what a database column holds (2**63 - 1), which the schema's unbounded integers allow.
 TOO_LARGE = {"account": [2**63, 2**64], "post": [2**63, 2**64], "image": [(2**64, 1), (1, 2**64)],
-             "log": [2**63, 2**64], "preview": [2**63, 2**64], "job": []}
+             "log": [2**63, 2**64], "preview": [2**63, 2**64], "webhook": [2**63, 2**64], "job": []}
 
 
 def trace_zip() -> bytes:
@@ -83,7 +86,8 @@ def trace_zip() -> bytes:
 def seed(owner, make_account, make_post, email: str) -> dict[str, list]:
     """An operator's objects: an account with a session, a pending and a failed listing with photos,
     a finished job whose one post failed, with its error log (screenshot, page, accessibility
-    snapshot, trace), and a finished dry run that previewed the pending listing. Returns the ids."""
+    snapshot, trace), a finished dry run that previewed the pending listing, and a webhook with a
+    delivery (to a port nothing listens on: it fails and is retried later). Returns the ids."""
     account = make_account(email, owner=owner)
     pending = make_post(account, "Oak table", photos=2)
     failed = make_post(account, "Pine chair", photos=1)
@@ -105,12 +109,17 @@ def seed(owner, make_account, make_post, email: str) -> dict[str, list]:
         evidence=services.Evidence(page_url="http://x/marketplace/create/item", screenshot_png=image_bytes(),
                                    aria_snapshot='- button "Publish"'),
     )
+    webhook, _ = webhook_services.webhook_create(
+        owner=owner, url="http://127.0.0.1:9/hook", events=["job.finished", "post.failed", "account.needs_attention"],
+    )
+    webhook_services.deliveries_create(webhooks=[webhook], event="job.finished", data={"id": job.pk})
     return {
         "account": [account.pk],
         "post": [pending.pk, failed.pk],
         "image": [(image.post_id, image.pk) for image in [*pending.images.all(), *failed.images.all()]],
         "log": [log.pk],
         "preview": [preview.pk],
+        "webhook": [webhook.pk],
         "job": [str(job.job_id), str(dry_run.job_id)],
     }
 
@@ -129,6 +138,8 @@ def kinds(path: str) -> dict[str, str]:
         return {"id": "log"}
     if path.startswith("/api/posts/previews/"):
         return {"id": "preview"}
+    if path.startswith("/api/webhooks/"):
+        return {"id": "webhook"}
     return {"id": "post"}
 
 
@@ -172,7 +183,7 @@ def rows_of(owner) -> dict:
     rows = [
         *FacebookAccount.objects.filter(owner=owner), *MarketplacePost.objects.filter(account__owner=owner),
         *PostingJob.objects.filter(owner=owner), *ErrorLog.objects.filter(owner=owner),
-        *PostingPreview.objects.filter(job__owner=owner),
+        *PostingPreview.objects.filter(job__owner=owner), *Webhook.objects.filter(owner=owner),
     ]
     return {(type(row).__name__, row.pk): getattr(row, "updated_at", None) for row in rows}
 
@@ -180,6 +191,7 @@ def rows_of(owner) -> dict:
 # The DELETEs run last: photos before their listings, the account (it takes its listings along) last.
 DELETES = [
     "/api/posts/{id}/images/{image_id}/", "/api/accounts/{id}/session/", "/api/posts/{id}/", "/api/accounts/{id}/",
+    "/api/webhooks/{id}/",
 ]
 
 

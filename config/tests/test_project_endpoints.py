@@ -39,6 +39,9 @@ EXPECTED_PATHS = {
     "/api/accounts/health-check/",
     "/api/accounts/{id}/validate-session/",
     "/api/health/",
+    "/api/webhooks/",
+    "/api/webhooks/{id}/",
+    "/api/webhooks/{id}/deliveries/",
 }
 DASHBOARD = "http://localhost:3000"
 
