@@ -1,9 +1,6 @@
 """Scheduled posting: start_at and spread_minutes, started by the server's timekeeper (no cron),
 cancellable while waiting, and kept across a server restart."""
-import json
 import signal
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -14,8 +11,8 @@ from accounts.models import PostingAttempt
 from conftest import UvicornServer
 from postings import runners, services, worker
 from postings.models import MarketplacePost, PostingJob
-from postings.tests import test_status_stream as status_stream
 from postings.tests.conftest import published_titles, wait_until
+from postings.tests.test_fault_drills import call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,18 +111,6 @@ def test_a_spread_job_spaces_its_posts_evenly_over_the_window(
     assert [listing["title"] for listing in simulator.listings()] == ["A1", "B1", "A2"]  # accounts take turns
 
 
-def call(server, user, method: str, path: str, body=None) -> dict:
-    request = urllib.request.Request(
-        f"{server.url}{path}", method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {status_stream.token(user)}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        pytest.fail(f"{method} {path}: {error.code} {error.read().decode()}")
-
-
 def test_a_job_scheduled_through_the_server_starts_on_time_with_nothing_else_running_even_across_a_restart(
     worker_env, simulator, operator, make_account, make_post
 ):
@@ -135,7 +120,7 @@ def test_a_job_scheduled_through_the_server_starts_on_time_with_nothing_else_run
     account = make_account()
     posts = [make_post(account, "Before restart"), make_post(account, "After restart")]
     at = timezone.now() + timedelta(seconds=8)
-    body = call(server, operator, "POST", "/api/posts/start-posting/", {"post_ids": [posts[0].pk], "start_at": iso(at)})
+    _, body = call(server, operator, "POST", "/api/posts/start-posting/", {"post_ids": [posts[0].pk], "start_at": iso(at)})
     server.stop(signal.SIGTERM)  # a restart while the job waits: it is a row, not a timer
     server.start()
     try:
@@ -144,7 +129,8 @@ def test_a_job_scheduled_through_the_server_starts_on_time_with_nothing_else_run
         assert at <= job.started_at <= at + timedelta(seconds=60)
         assert published_titles(simulator) == ["Before restart"]
         later = timezone.now() + timedelta(seconds=4)
-        second = call(server, operator, "POST", "/api/posts/start-posting/", {"post_ids": [posts[1].pk], "start_at": iso(later)})
+        _, second = call(server, operator, "POST", "/api/posts/start-posting/",
+                         {"post_ids": [posts[1].pk], "start_at": iso(later)})
         job = wait_until(lambda: PostingJob.objects.filter(job_id=second["job_id"], status="completed").first(),
                          timeout=180, what="the second scheduled job to run")
         assert later <= job.started_at <= later + timedelta(seconds=60)
