@@ -74,10 +74,6 @@ class SessionStatus:
         }
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment.astimezone(dt_timezone.utc):%Y-%m-%d %H:%M} UTC"
-
-
 def account_session_status(
     *, account: FacebookAccount, now: datetime | None = None, last_session_failure=...
 ) -> SessionStatus:
@@ -119,10 +115,10 @@ def account_session_status(
     if last_session_failure is ...:
         last_session_failure = _last_session_failures(accounts=[account]).get(account.pk)
     if last_session_failure and last_session_failure > written:
-        status.doubts.append(f"Posting failed with an expired session or a CAPTCHA on {_when(last_session_failure)}, "
+        status.doubts.append(f"Posting failed with an expired session or a CAPTCHA on {budgets.when(last_session_failure)}, "
                              "after this session was saved")
     if account.live_checked_at and account.live_checked_at >= written and account.live_logged_in is False:
-        status.doubts.append(f"A live check on {_when(account.live_checked_at)} found it logged out: {account.live_message}")
+        status.doubts.append(f"A live check on {budgets.when(account.live_checked_at)} found it logged out: {account.live_message}")
     return status
 
 

@@ -167,10 +167,7 @@ def listing_problems(post: MarketplacePost) -> list[str]:
 
 def _interleaved(posts: list[MarketplacePost]) -> list[MarketplacePost]:
     """One post per account in turn, so that pacing one account does not idle the others."""
-    by_account = defaultdict(list)
-    for post in posts:
-        by_account[post.account_id].append(post)
-    return [p for p in chain.from_iterable(zip_longest(*by_account.values())) if p is not None]
+    return [p for p in chain.from_iterable(zip_longest(*_by_account(posts).values())) if p is not None]
 
 
 def listing_of(post: MarketplacePost) -> Listing:
