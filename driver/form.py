@@ -133,11 +133,20 @@ class ListingForm:
         self._done: set[str] = set()
         self._shown: dict = {}
         self._clicks = 0
+        self._clicked_to_publish: list[str] = []
 
     # --- what an operator does -------------------------------------------------------------
 
     def post(self, listing: Listing, photos: list[str], *, dry_run: bool = False) -> Published | Previewed:
-        """Open the form, fill every step and publish (or, in a dry run, stop before publishing)."""
+        """Open the form, fill every step and publish (or, in a dry run, stop before publishing).
+
+        The exactly-once rule lives in this loop: once a click that can publish was made, a footer
+        button is clicked again only on a step the form did not show at any such click (a heading
+        or a set of controls of its own). The same step shown again (after a dismissed dialog,
+        with a spinner, with its button disabled or enabled again) is waited through as the
+        publish's outcome, never clicked: `_outcome` only reads a step whose signature is new,
+        and this loop refuses any other.
+        """
         self.open()
         for step in range(MAX_STEPS):
             self._fill_step(listing, photos, first=step == 0)
@@ -150,7 +159,15 @@ class ListingForm:
             outcome = self._click(button, can_publish=can_publish, title=listing.title)
             if outcome["kind"] != "step":
                 return self._published(outcome)
+            if outcome["signature"] in self._publishing_steps():
+                raise errors.PublishUnconfirmed(  # never reached while OUTCOME keeps the rule; never click on it
+                    f"The form showed again a step whose button was already clicked to publish. {CHECK_MARKETPLACE}"
+                )
         raise errors.LayoutChanged(f"The form was still asking for more after {MAX_STEPS} steps")
+
+    def _publishing_steps(self) -> list[str]:
+        """The signatures of the steps on which a click that can publish was made."""
+        return self._clicked_to_publish
 
     def open(self) -> None:
         url = self.target.base_url + self.s["create_path"]
@@ -224,6 +241,7 @@ class ListingForm:
         before, alerts = state["signature"], state["alerts"]
         if can_publish:
             self.may_be_live = True
+            self._clicked_to_publish.append(before)
         try:
             button.click(timeout=self.timeout_ms)
         except PlaywrightError as exc:
@@ -232,11 +250,14 @@ class ListingForm:
             raise errors.LayoutChanged(f"Next could not be clicked ({_short(exc)})") from exc
         return self._outcome(mark, before, alerts, title, can_publish=can_publish)
 
-    def _outcome(self, clicked: str | None, before: str, alerts: list[str], title: str, *, can_publish: bool) -> dict:
-        """One wait for every outcome of a click; dialogs that only hold the page are answered."""
+    def _outcome(self, clicked: str, before: str, alerts: list[str], title: str, *, can_publish: bool) -> dict:
+        """One wait for every outcome of a click; dialogs that only hold the page are answered.
+
+        After a click that can publish, a step counts only if its signature is none of the steps
+        clicked to publish (`_publishing_steps`): the same step shown again is still the wait."""
         for _ in range(8):  # a leave-page dialog, a boost offer, a payment dialog: each answered once
             try:
-                outcome = self._wait(signals.OUTCOME, [self.s, clicked, before, alerts, title])
+                outcome = self._wait(signals.OUTCOME, [self.s, clicked, before, alerts, title, self._publishing_steps()])
             except PlaywrightTimeout as exc:
                 self.raise_for_blockers()
                 if can_publish:
@@ -275,7 +296,6 @@ class ListingForm:
                 self._press_in_dialog(outcome["button"])
             else:
                 return outcome  # step, published
-            clicked = None
         raise errors.PublishUnconfirmed(f"Dialogs kept coming after the click that can publish. {CHECK_MARKETPLACE}")
 
     def _published(self, outcome: dict) -> Published:
@@ -379,9 +399,18 @@ class ListingForm:
         dialog = self.page.get_by_role("dialog").or_(self.page.get_by_role("alertdialog"))
         button = dialog.get_by_role("button", name=exact_name(name)).first
         try:
-            button.click(timeout=self.timeout_ms)
+            handle = button.element_handle(timeout=self.timeout_ms)
+            handle.click(timeout=self.timeout_ms)
         except PlaywrightError as exc:
             raise errors.PublishUnconfirmed(f"The \"{name}\" button of a dialog could not be pressed ({_short(exc)}). {CHECK_MARKETPLACE}") from exc
+        try:  # pressed once: a dialog that lingers is waited out, never pressed again
+            handle.wait_for_element_state("hidden", timeout=self.timeout_ms)
+        except PlaywrightTimeout as exc:
+            raise errors.PublishUnconfirmed(
+                f"The dialog stayed open after its \"{name}\" button was pressed. {CHECK_MARKETPLACE}"
+            ) from exc
+        except PlaywrightError:
+            pass  # the page navigated away with it: gone
 
     def _textbox(self, key: str) -> Locator:
         return self.form.get_by_role("textbox", name=exact_name(self.s[key]))

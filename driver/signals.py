@@ -139,7 +139,7 @@ PREPARE_CLICK = r"""(button, [formLabel, mark]) => {""" + _LIB + _SIGNATURE + r"
 #   alert         the click was refused with an alert (`text`)
 #   step          the form shows its next step
 OUTCOME = _script(_SIGNATURE + r"""
-  const [s, mark, before, alertsBefore, title] = args;
+  const [s, mark, before, alertsBefore, title, publishingSteps] = args;
   const clicked = mark ? document.querySelector(`[data-poster-click="${mark}"]`) : null;
   const stop = blocker(s);
   if (stop) return stop;
@@ -166,7 +166,8 @@ OUTCOME = _script(_SIGNATURE + r"""
   };
   if (!onForm) {
     const item = path.match(/\/marketplace\/item\/(\d+)/);
-    if (item) return {kind: "published", id: item[1]};
+    // An item page may say that the listing went into review: read it once the page is there.
+    if (item) return loaded ? {kind: "published", id: item[1], review: Boolean(has(body, s.review_texts))} : false;
     const param = new URLSearchParams(location.search).get(s.listing_id_param);
     if (param && /^\d+$/.test(param)) return {kind: "published", id: param};
     if (loaded && path.startsWith(s.selling_path)) return {kind: "published", id: itemId()};
@@ -189,8 +190,17 @@ OUTCOME = _script(_SIGNATURE + r"""
   const alerts = [...document.querySelectorAll('[role="alert"]')].filter(shown)
     .map((a) => excerpt(a.innerText)).filter((text) => text && !alertsBefore.includes(text));
   if (alerts.length) return {kind: "alert", text: alerts[0]};
+  // A next step: the form shows a footer button and a signature of its own. Once a click could
+  // publish, only a step unlike every step clicked to publish counts, whatever became of the clicked
+  // button: the same step drawn again (a dismissed dialog, a spinner, its button enabled again) is
+  // still the wait for the publish's outcome.
   const now = signature(form);
-  if (form && (!shown(clicked) || (now && now !== before))) return {kind: "step"};
+  if (!form || !now) return false;
+  const footer = [...form.querySelectorAll('[role="button"], button')]
+    .some((b) => shown(b) && [norm(s.next), norm(s.publish)].includes(nameOf(b)));
+  if (!footer) return false;
+  if (publishingSteps.length) return publishingSteps.includes(now) ? false : {kind: "step", signature: now};
+  if (!shown(clicked) || now !== before) return {kind: "step", signature: now};
   return false;
 """)
 

@@ -84,7 +84,7 @@ def test_a_step_that_keeps_its_footer_button_element_is_still_seen_to_move_on(se
            });""")})
     button, _ = form._footer_button()
 
-    assert form._click(button, can_publish=False, title="Oak table") == {"kind": "step"}
+    assert form._click(button, can_publish=False, title="Oak table")["kind"] == "step"
 
 
 @pytest.mark.parametrize("after, url", [
@@ -171,3 +171,99 @@ def test_photos_replace_a_drafts_and_go_into_an_input_created_by_add_photos_outs
     form._photos([str(p) for p in paths])
 
     assert form.page.locator("#thumbs img").evaluate_all("imgs => imgs.map(i => i.alt)") == ["p0.png", "p1.png"]
+
+
+# The last step as Facebook's single-page app may draw it again after the publishing click: after a
+# promote dialog is dismissed (or with none), for a moment, with its button disabled under a
+# "Publishing..." spinner, or enabled as before the click, before the page moves on.
+LAST_STEP = """
+const step = document.getElementById('step');
+const draw = (state) => {
+  step.innerHTML = '<h2>List in more places</h2><div role="checkbox" aria-checked="false">Austin Buy &amp; Sell</div>'
+    + (state === 'disabled' ? '<div role="progressbar" aria-label="Publishing\u2026">Publishing\u2026</div>' : '')
+    + '<div role="button"' + (state === 'disabled' ? ' aria-disabled="true"' : '') + '>Publish</div>';
+  const button = step.querySelector('[role=button]');
+  button.onclick = () => {
+    if (button.getAttribute('aria-disabled') === 'true') return;
+    fetch('/publish', {method: 'POST'});
+    afterPublish();
+  };
+};
+const linger = () => { draw(LINGER_STATE); if (LINGER_MS >= 0) setTimeout(() => location.assign('/marketplace/item/77/'), LINGER_MS); };
+const afterPublish = () => {
+  if (DIALOG !== 'before') return linger();
+  const d = document.createElement('div'); d.setAttribute('role', 'dialog'); d.setAttribute('aria-modal', 'true');
+  d.innerHTML = '<h2>Promote your listing?</h2><div role="button">Not Now</div><div role="button">Promote listing</div>';
+  document.body.append(d);
+  d.querySelector('[role=button]').onclick = () => { d.remove(); linger(); };
+};
+draw('enabled');
+"""
+PROMOTE_AFTER = ('<div role="dialog" aria-modal="true"><h2>Promote your listing?</h2><div role="button">Not Now</div></div>')
+
+
+def last_step(serve, *, dialog: str, linger_state: str, linger_ms: int):
+    """The last step's page, and the list of publish requests its button sent."""
+    script = (LAST_STEP.replace("LINGER_STATE", repr(linger_state)).replace("LINGER_MS", str(linger_ms))
+              .replace("DIALOG", repr(dialog)))
+    form = serve({
+        "/marketplace/create/item": FORM.format('<div id="step"></div>', script),
+        "/marketplace/item/77/": "<h1>Oak table</h1>" + (PROMOTE_AFTER if dialog == "after" else ""),
+    })
+    publishes = []
+    form.page.route(BASE + "/publish", lambda route: (publishes.append(route.request.method), route.fulfill(status=200, body="{}")))
+    return form, publishes
+
+
+@pytest.mark.parametrize("dialog", ["before", "after", "never"])
+@pytest.mark.parametrize("linger_state", ["disabled", "enabled"])
+@pytest.mark.parametrize("linger_ms", [0, 1500, 3000])
+def test_the_last_step_shown_again_after_publishing_is_waited_through_never_clicked(serve, dialog, linger_state, linger_ms):
+    form, publishes = last_step(serve, dialog=dialog, linger_state=linger_state, linger_ms=linger_ms)
+    button, kind = form._footer_button()
+
+    outcome = form._click(button, can_publish=True, title="Oak table")
+
+    assert kind == "publish" and outcome["kind"] == "published"
+    assert form._published(outcome).listing_url == BASE + "/marketplace/item/77/"
+    assert publishes == ["POST"]  # one click published; the step drawn again was never clicked
+
+
+def test_the_same_step_that_never_moves_on_is_unconfirmed_and_never_clicked_again(serve):
+    form, publishes = last_step(serve, dialog="before", linger_state="enabled", linger_ms=-1)
+    form.timeout_ms = 3000
+    button, _ = form._footer_button()
+
+    with pytest.raises(errors.PublishUnconfirmed, match="check Marketplace"):
+        form._click(button, can_publish=True, title="Oak table")
+
+    assert publishes == ["POST"] and form.may_be_live
+
+
+def test_a_driver_without_the_rule_would_publish_twice_here(serve, monkeypatch):
+    # The check of the test above: the same page, the rule switched off, and the step drawn again
+    # with its button enabled is taken for a new step and clicked: a second copy.
+    form, publishes = last_step(serve, dialog="before", linger_state="enabled", linger_ms=1500)
+    monkeypatch.setattr(form, "_publishing_steps", lambda: [])
+    button, _ = form._footer_button()
+
+    outcome = form._click(button, can_publish=True, title="Oak table")
+    assert outcome["kind"] == "step"
+    form._click(form._footer_button()[0], can_publish=True, title="Oak table")
+
+    assert publishes == ["POST", "POST"]
+
+
+def test_a_new_step_after_a_click_that_can_publish_is_still_followed(serve):
+    # "Next" on Delivery method can publish (for some accounts it does); here it leads to one more
+    # step, which has a heading and controls of its own: that one is filled and clicked.
+    form = serve({"/marketplace/create/item": FORM.format(
+        '<div id="step"><h2>Delivery method</h2><div role="checkbox" aria-checked="true">Public meetup</div></div>'
+        '<div role="button">Next</div>',
+        """document.querySelector('[role=button]').addEventListener('click', () => {
+             document.getElementById('step').innerHTML = '<h2>List in more places</h2>'
+               + '<div role="checkbox" aria-checked="false">Austin Buy &amp; Sell</div>';
+           });""")})
+    button, _ = form._footer_button()
+
+    assert form._click(button, can_publish=True, title="Oak table")["kind"] == "step"
