@@ -180,13 +180,22 @@ class ListingForm:
         if response is not None and response.status >= 500:
             self.raise_for_blockers()
             raise errors.NetworkError(f"Marketplace answered HTTP {response.status} for {url}")
-        try:
-            found = self._wait(signals.OPEN, [self.s])
-        except PlaywrightTimeout as exc:
-            self.raise_for_blockers()
-            raise errors.PageTimeout(
-                f"The create-listing form did not appear within {self.timeout_ms / 1000:g} s"
-            ) from exc
+        for _ in range(4):  # a cookie-consent dialog, the chooser: each answered once, then the form
+            try:
+                found = self._wait(signals.OPEN, [self.s])
+            except PlaywrightTimeout as exc:
+                self.raise_for_blockers()
+                raise errors.PageTimeout(
+                    f"The create-listing form did not appear within {self.timeout_ms / 1000:g} s"
+                ) from exc
+            if found["kind"] == "consent":
+                self._press_in_dialog(self.s["cookie_decline"], failure=errors.LayoutChanged)
+            elif found["kind"] == "chooser":
+                name = re.compile(f"^\\s*{re.escape(self.s['chooser_item'])}", re.IGNORECASE)  # "Item for sale Create a..."
+                card = self.page.get_by_role("link", name=name).or_(self.page.get_by_role("button", name=name)).first
+                self._act("chooser_item", lambda: card.click(timeout=self.timeout_ms), f"\"{self.s['chooser_item']}\" card")
+            else:
+                break
         if found["kind"] != "form":
             self._raise_blocker(found)
         self._refuse_other_languages(found.get("lang", ""))
@@ -200,7 +209,7 @@ class ListingForm:
             self._title_and_price(listing.title, listing.price)
             self._category(listing.category)
             self._choose("condition", listing.condition)
-            self._description(listing.description)
+        self._details(listing)
         shown = self._evaluate(signals.STEP_CONTROLS, [self.s]) or {}
         self._shown = shown
         if "location" not in self._done and (shown.get("location") or self._present(self._location_box())):
@@ -214,6 +223,13 @@ class ListingForm:
         """Before any click that can publish: Boost off, and nothing asked for left undone."""
         if self._shown.get("boost_switch", True):
             self._switch("boost_switch", False)
+        for key, value, what in (("description", listing.description, "a description"), ("tags", listing.tags, "product tags"),
+                                 ("sku", listing.sku, "an SKU")):
+            if value and key not in self._done:
+                name = self.s["product_tags" if key == "tags" else key]
+                raise errors.LayoutChanged(
+                    f"The listing has {what}, but the form shows no '{name}' field before publishing: not publishing it without"
+                )
         if listing.hide_from_friends and "hide_from_friends" not in self._done:
             raise errors.LayoutChanged(
                 "The listing is to be hidden from friends, but the form shows no "
@@ -322,10 +338,15 @@ class ListingForm:
         after = f" after the click that can publish. {CHECK_MARKETPLACE}" if self.may_be_live else ""
         if found["kind"] == "login":
             url = found.get("url") or self.page.url
-            if "/checkpoint" in url and self._evaluate(signals.CAPTCHA, [self.s]):
+            if self._evaluate(signals.CAPTCHA, [self.s]):  # a checkpoint may ask for one on any URL
                 raise errors.CaptchaRequired(
                     f"Facebook asks this account to solve a CAPTCHA ({url}){after}. Log in by hand, pass the "
                     "check, then upload a fresh session"
+                )
+            if found.get("text"):
+                raise errors.SessionExpired(
+                    f"Facebook asks this account to confirm its identity (\"{found['text']}\", {url}){after}. Log in by "
+                    "hand, pass the check, then upload a fresh session"
                 )
             raise errors.SessionExpired(f"Facebook asked this account to log in again ({url}){after}. Upload a fresh session")
         if found["kind"] == "daily_limit":
@@ -395,19 +416,19 @@ class ListingForm:
         if found["kind"] not in ("enabled", "gone"):
             self._raise_blocker(found)
 
-    def _press_in_dialog(self, name: str) -> None:
+    def _press_in_dialog(self, name: str, failure: type[errors.PostingError] = errors.PublishUnconfirmed) -> None:
         dialog = self.page.get_by_role("dialog").or_(self.page.get_by_role("alertdialog"))
         button = dialog.get_by_role("button", name=exact_name(name)).first
         try:
             handle = button.element_handle(timeout=self.timeout_ms)
             handle.click(timeout=self.timeout_ms)
         except PlaywrightError as exc:
-            raise errors.PublishUnconfirmed(f"The \"{name}\" button of a dialog could not be pressed ({_short(exc)}). {CHECK_MARKETPLACE}") from exc
+            raise failure(f"The \"{name}\" button of a dialog could not be pressed ({_short(exc)}). {CHECK_MARKETPLACE if self.may_be_live else ''}".strip()) from exc
         try:  # pressed once: a dialog that lingers is waited out, never pressed again
             handle.wait_for_element_state("hidden", timeout=self.timeout_ms)
         except PlaywrightTimeout as exc:
-            raise errors.PublishUnconfirmed(
-                f"The dialog stayed open after its \"{name}\" button was pressed. {CHECK_MARKETPLACE}"
+            raise failure(
+                f"The dialog stayed open after its \"{name}\" button was pressed. {CHECK_MARKETPLACE if self.may_be_live else ''}".strip()
             ) from exc
         except PlaywrightError:
             pass  # the page navigated away with it: gone
@@ -472,9 +493,9 @@ class ListingForm:
             chip.click(timeout=self.timeout_ms)
         else:
             self._pick_category(handle, category)
-        try:
+        try:  # read afresh: setting the category may redraw the step (Condition appears only then)
             self.page.wait_for_function(
-                f"([trigger, shows]) => ({signals.TRIGGER_SHOWS})(trigger, shows)", arg=[handle, shows], timeout=self.timeout_ms,
+                signals.CATEGORY_SHOWS, arg=[normalise(self.s["form"]), *shows], timeout=self.timeout_ms,
             )
         except PlaywrightTimeout as exc:
             raise errors.LayoutChanged(f"Category '{category}' was picked but the Category field does not show it") from exc
@@ -517,18 +538,65 @@ class ListingForm:
             raise errors.InvalidListing(f"{self.s[key]} '{value}' is not one Marketplace offers ({offered})")
         option.click(timeout=self.timeout_ms)
 
-    def _description(self, description: str) -> None:
-        """The listing's description; none clears what a stale draft left there."""
-        textbox = self._textbox("description")
-        if not description:
-            if self._present(textbox) and textbox.first.input_value():
-                textbox.first.fill("", timeout=self.timeout_ms)
-            return
-        if not self._present(textbox):
-            more = self.form.get_by_role("button", name=starts_with(self.s["more_details"]))
-            if self._present(more):
-                more.first.click(timeout=self.timeout_ms)
-        self._act("description", lambda: textbox.first.fill(description, timeout=self.timeout_ms))
+    def _details(self, listing: Listing) -> None:
+        """Description, product tags and SKU, on the step that shows them: in the step itself or
+        behind its "More details" expander. None of them is left to a stale draft."""
+        shown = self._evaluate(signals.DETAILS, [self.s]) or {"more": None}
+        wanted = [key for key, value in (("description", listing.description), ("tags", listing.tags), ("sku", listing.sku))
+                  if value and key not in self._done]
+        if wanted and shown["more"] in ("false", "none") and not all(shown.get(key) for key in wanted):
+            shown = self._expand_more_details()
+        if shown.get("description") and "description" not in self._done:
+            box = self._description_box()
+            if listing.description:
+                self._act("description", lambda: box.fill(listing.description, timeout=self.timeout_ms))
+            elif shown["description_value"]:
+                box.fill("", timeout=self.timeout_ms)  # a stale draft's description
+            self._done.add("description")
+        if shown.get("tags") and listing.tags and "tags" not in self._done:
+            self._tags(listing.tags)
+        if shown.get("sku") and listing.sku and "sku" not in self._done:
+            box = self._textbox("sku").first
+            self._act("sku", lambda: box.fill(listing.sku, timeout=self.timeout_ms))
+            if box.input_value().strip() != listing.sku.strip():
+                raise errors.LayoutChanged(f"The {self.s['sku']} field shows \"{box.input_value()}\" after \"{listing.sku}\" was entered")
+            self._done.add("sku")
+
+    def _description_box(self) -> Locator:
+        word = re.compile(f"(?:^|\\W){re.escape(self.s['description'])}(?:\\W|$)", re.IGNORECASE)
+        return self.form.get_by_role("textbox", name=word).first
+
+    def _expand_more_details(self) -> dict:
+        """Open "More details". Some builds ignore a click just after they redraw the step: then
+        Enter on the expander opens it (a click is not repeated, it would close it again)."""
+        more = self.form.get_by_role("button", name=starts_with(self.s["more_details"])).first
+        opened = f"(args) => {{ const d = ({signals.DETAILS})(args); return (d.more === 'true' || d.description || d.tags || d.sku) && d; }}"
+        more.click(timeout=self.timeout_ms)
+        try:
+            return self.page.wait_for_function(opened, arg=[self.s], timeout=min(self.timeout_ms, 1500)).json_value()
+        except PlaywrightTimeout:
+            logger.info("'%s' ignored a click: pressing Enter on it", self.s["more_details"])
+        more.press("Enter", timeout=self.timeout_ms)
+        try:
+            return self.page.wait_for_function(opened, arg=[self.s], timeout=self.timeout_ms).json_value()
+        except PlaywrightTimeout as exc:
+            raise errors.LayoutChanged(f"'{self.s['more_details']}' did not open, clicked or with Enter") from exc
+
+    def _tags(self, tags: tuple[str, ...]) -> None:
+        """Each tag typed and ended with Enter (Facebook turns it into a chip), then every chip checked."""
+        box = self.form.get_by_role("textbox", name=starts_with(self.s["product_tags"])).first
+        for tag in tags:
+            self._act("product_tags", lambda: box.fill(tag, timeout=self.timeout_ms))
+            box.press("Enter", timeout=self.timeout_ms)
+        try:
+            self.page.wait_for_function(
+                signals.TAGS_SHOWN, arg=[normalise(self.s["form"]), list(tags), box.element_handle()], timeout=self.timeout_ms,
+            )
+        except PlaywrightTimeout as exc:
+            raise errors.LayoutChanged(
+                f"The {self.s['product_tags']} field did not turn every tag into a chip ({', '.join(tags)})"
+            ) from exc
+        self._done.add("tags")
 
     def _location_box(self) -> Locator:
         name = exact_name(self.s["location"])

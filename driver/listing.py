@@ -17,6 +17,8 @@ class Listing:
     description: str = ""
     delivery: tuple[str, ...] = ("Public meetup",)
     hide_from_friends: bool = False
+    tags: tuple[str, ...] = ()
+    sku: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,12 @@ DEFAULTS = MappingProxyType({
     "selling_path": "/marketplace/you/selling",
     "item_path": "/marketplace/item/",
     "listing_id_param": "listing_id",
-    "login_paths": ["/login", "/checkpoint", "two_step_verification", "/recover"],
+    # Login and checkpoint pages by URL ("/login" also covers "/login/identify")
+    "login_paths": ["/login", "/checkpoint", "two_step_verification", "/two_factor", "/2fac", "/recover"],
+    # The "Create new listing" chooser some accounts land on: the card to pick
+    "chooser_item": "Item for sale",
+    # The cookie-consent dialog: the answer the poster gives
+    "cookie_decline": "Decline optional cookies",
     # The form: div[role=form] with this aria-label (any case), and its controls' accessible names
     "form": "Marketplace",
     "photo_input": 'input[type="file"][accept*="image"]',
@@ -28,7 +33,9 @@ DEFAULTS = MappingProxyType({
     "category_search": "Search",
     "condition": "Condition",
     "more_details": "More details",
-    "description": "Description",
+    "description": "Description",  # a textarea, or a contenteditable textbox whose name holds the word
+    "product_tags": "Product tags",
+    "sku": "SKU",
     "location": "Location",
     "meetup_public": ["Public meetup", "Public meet-up"],
     "meetup_door_pickup": ["Door pickup", "Door pick-up"],
@@ -42,6 +49,7 @@ DEFAULTS = MappingProxyType({
     "dismiss_buttons": ["Not now", "Skip", "Close"],
     # What pages say (matched case- and dash-insensitively, as substrings)
     "login_form": 'input[name="email"], input[name="pass"]',
+    "checkpoint_texts": ["verify your identity", "confirm your identity", "upload an id"],
     "captcha_texts": ["confirm you're a human", "prove you're a human", "security check"],
     "captcha_frame": 'iframe[title*="captcha" i], iframe[src*="captcha" i]',
     "blocked_texts": [
@@ -52,7 +60,7 @@ DEFAULTS = MappingProxyType({
     "daily_limit_texts": ["reached your daily limit"],
     "policy_texts": ["commerce policies", "created a duplicate listing"],
     "unconfirmed_texts": ["something went wrong"],
-    "review_texts": ["in review", "being reviewed"],
+    "review_texts": ["in review", "being reviewed", "pending review", "under review"],
 })
 
 

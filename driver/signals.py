@@ -29,6 +29,9 @@ const has = (text, needles) => needles.map(norm).find((needle) => text.includes(
 const formOf = (label) => [...document.querySelectorAll('[role="form"]')]
   .find((el) => norm(el.getAttribute("aria-label")) === label && shown(el)) || null;
 const boxes = () => [...document.querySelectorAll('[role="dialog"], [role="alertdialog"], [role="alert"]')].filter(shown);
+const buttonsOf = (box) => [...box.querySelectorAll('[role="button"], button')].filter(shown);
+// The cookie-consent dialog, when it covers the page: the one with the button to decline.
+const consentDialog = (s) => boxes().find((box) => buttonsOf(box).some((b) => nameOf(b) === norm(s.cookie_decline))) || null;
 const excerpt = (text) => (text || "").replace(/\s+/g, " ").trim().slice(0, 300);
 // What stops an account, wherever the page shows it: a login or checkpoint, a block, the daily cap.
 const blocker = (s) => {
@@ -36,6 +39,7 @@ const blocker = (s) => {
   if (s.login_paths.some((p) => url.includes(p))) return {kind: "login", url};
   if ([...document.querySelectorAll(s.login_form)].some(shown)) return {kind: "login", url};
   const body = norm(document.body ? document.body.innerText : "");
+  if (has(body, s.checkpoint_texts)) return {kind: "login", url, text: has(body, s.checkpoint_texts)};
   const block = has(body, s.blocked_texts);
   if (block) return {kind: "blocked", text: block};
   const daily = has(body, s.daily_limit_texts);
@@ -59,15 +63,22 @@ CAPTCHA = _script(r"""
   return document.querySelector(s.captcha_frame) !== null || s.captcha_texts.some((t) => text.includes(norm(t)));
 """)
 
-# After opening the create page: the form with its first field, or whatever stops the account.
+# After opening the create page: the form with its first field, or whatever stops the account, or
+# what stands before the form: a cookie-consent dialog over the page (`consent`), the "Create new
+# listing" chooser (`chooser`).
 OPEN = _script(r"""
   const [s] = args;
   const stop = blocker(s);
   if (stop) return stop;
+  if (consentDialog(s)) return {kind: "consent"};
   const form = formOf(norm(s.form));
-  if (form && [...form.querySelectorAll("input, textarea")].some((el) => el.type !== "file" && shown(el))) {
+  if (form && [...form.querySelectorAll('input, textarea, [role="textbox"]')].some((el) => el.type !== "file" && shown(el))) {
     return {kind: "form", lang: document.documentElement.lang || ""};
   }
+  const item = norm(s.chooser_item);
+  const card = [...document.querySelectorAll('a, [role="link"], [role="button"], button')]
+    .find((el) => shown(el) && nameOf(el).startsWith(item));
+  if (!form && card) return {kind: "chooser"};
   return false;
 """)
 
@@ -175,10 +186,10 @@ OUTCOME = _script(_SIGNATURE + r"""
   for (const box of dialogs) {
     if (has(norm(box.innerText), s.unconfirmed_texts)) return {kind: "unconfirmed", text: excerpt(box.innerText)};
   }
-  const buttonsOf = (box) => [...box.querySelectorAll('[role="button"], button')].filter(shown);
   for (const box of dialogs) {
     if (buttonsOf(box).some((b) => nameOf(b) === norm(s.leave_page))) return {kind: "leave"};
   }
+  if (consentDialog(s)) return {kind: "dismiss", button: s.cookie_decline, text: "cookie consent"};
   if (loaded && has(body, s.review_texts)) return {kind: "published", id: itemId(), review: true};
   for (const box of dialogs) {
     if (box.getAttribute("role") === "alert") continue;
@@ -276,4 +287,60 @@ PHOTO_COUNT = _script(r"""
   const removes = [...form.querySelectorAll('[role="button"], button')].filter((b) => shown(b) && nameOf(b).startsWith(remove));
   if (removes.length) return removes.length;
   return [...form.querySelectorAll("img")].filter(shown).length;
+""")
+
+
+# The step's "More details" fields in one read: the expander (`more`: its aria-expanded, "none"
+# without the attribute, null when there is no expander), and for Description, Product tags and
+# SKU whether the step shows one (`description`, `tags`, `sku`) and what it holds (`*_value`).
+# Description may be a textarea or a contenteditable textbox whose name holds the word.
+DETAILS = _script(r"""
+  const [s] = args;
+  const form = formOf(norm(s.form));
+  if (!form) return {more: null};
+  const starts = (name, prefix) => name === norm(prefix) || name.startsWith(norm(prefix) + " ");
+  const more = [...form.querySelectorAll('[role="button"], button')].find((b) => shown(b) && starts(nameOf(b), s.more_details));
+  const fields = [...form.querySelectorAll('input:not([type="file"]), textarea, [role="textbox"]')].filter(shown);
+  const valueOf = (el) => el ? (el.isContentEditable ? el.innerText : el.value).trim() : "";
+  const word = new RegExp("(^|\\W)" + norm(s.description).replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "(\\W|$)");
+  const description = fields.find((el) => word.test(nameOf(el)));
+  const tags = fields.find((el) => starts(nameOf(el), s.product_tags));
+  const sku = fields.find((el) => nameOf(el) === norm(s.sku) || starts(nameOf(el), s.sku));
+  return {
+    more: more ? (more.getAttribute("aria-expanded") || "none") : null,
+    description: Boolean(description), description_value: valueOf(description),
+    tags: Boolean(tags), tags_value: valueOf(tags),
+    sku: Boolean(sku), sku_value: valueOf(sku),
+  };
+""")
+
+# Whether the form shows each product tag as a chip of its own (an element's own text, or a
+# "Remove <tag>" control), with nothing left typed in the tags field.
+TAGS_SHOWN = _script(r"""
+  const [formLabel, tags, field] = args;
+  const form = formOf(formLabel);
+  if (!form || (field.isContentEditable ? field.innerText : field.value).trim()) return false;
+  const texts = new Set();
+  for (const el of form.querySelectorAll("*")) {
+    if (!shown(el) || ["TEXTAREA", "INPUT"].includes(el.tagName)) continue;
+    const own = norm([...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join(" "));
+    if (own) texts.add(own);
+    const label = norm(el.getAttribute("aria-label"));
+    if (label) texts.add(label);
+  }
+  return tags.every((tag) => texts.has(norm(tag)) || texts.has("remove " + norm(tag)));
+""")
+
+# Whether the form's Category field (a combobox or button named "Category") shows `value`: read
+# afresh at every poll, since setting a category may redraw the step (Condition then appears).
+CATEGORY_SHOWS = _script(r"""
+  const [formLabel, label, value] = args;
+  const form = formOf(formLabel);
+  if (!form) return false;
+  return [...form.querySelectorAll('[role="combobox"], [role="button"]')].filter(shown).some((el) => {
+    const name = nameOf(el);
+    if (name !== label && !name.startsWith(label + " ")) return false;
+    const text = norm(el.innerText);
+    return text === value || text === label + " " + value;
+  });
 """)

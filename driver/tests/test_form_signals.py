@@ -4,48 +4,9 @@ Each page is served through Playwright's routing at a facebook.com-like path, in
 Chromium; no Django, no simulator.
 """
 import pytest
-from playwright.sync_api import sync_playwright
 
 from driver import errors
-from driver.executable import find_chromium, launch_args
-from driver.form import ListingForm
-from driver.listing import Target
-from driver.selectors import load_selectors
-
-BASE = "https://marketplace.test"
-CREATE = BASE + "/marketplace/create/item"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(find_chromium()), args=launch_args(), headless=True)
-        yield browser
-        browser.close()
-
-
-def answer(html: str):
-    return lambda route: route.fulfill(status=200, content_type="text/html", body=html)
-
-
-@pytest.fixture
-def serve(browser):
-    """serve({path: html}) -> a page whose requests to those paths answer that HTML."""
-    context = browser.new_context()
-    page = context.new_page()
-
-    def serve(pages: dict[str, str]):
-        for path, html in pages.items():
-            page.route(lambda url, at=BASE + path: url == at, answer(html))
-        page.goto(CREATE)
-        return ListingForm(page, Target(base_url=BASE, timeout_ms=10_000, selectors=load_selectors(None)))
-
-    yield serve
-    context.close()
-
-
-FORM = """<!doctype html><html lang="en"><body><div role="form" aria-label="Marketplace">{}</div>
-<script>{}</script></body></html>"""
+from driver.tests.conftest import BASE, FORM
 
 
 def test_the_footer_next_is_found_beside_a_photo_carousel_next(serve):
