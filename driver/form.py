@@ -118,6 +118,18 @@ class Previewed:
     page_url: str
 
 
+@dataclass
+class Footer:
+    """The step footer's button, marked for its click, and the step as it was before it."""
+
+    button: Locator
+    kind: str  # "next" or "publish"
+    mark: str
+    disabled: bool
+    signature: str
+    alerts: list[str]
+
+
 class ListingForm:
     def __init__(self, page: Page, target: Target, hints: dict | None = None):
         self.page = page
@@ -150,13 +162,13 @@ class ListingForm:
         self.open()
         for step in range(MAX_STEPS):
             self._fill_step(listing, photos, first=step == 0)
-            button, kind = self._footer_button()
-            can_publish = kind == "publish" or step > 0
+            footer = self._footer_button()
+            can_publish = footer.kind == "publish" or step > 0
             if can_publish:
                 self._ready_to_publish(listing)
                 if dry_run:
                     return Previewed(page_url=self.page.url)
-            outcome = self._click(button, can_publish=can_publish, title=listing.title)
+            outcome = self._click(footer, can_publish=can_publish, title=listing.title)
             if outcome["kind"] != "step":
                 return self._published(outcome)
             if outcome["signature"] in self._publishing_steps():
@@ -209,20 +221,22 @@ class ListingForm:
             self._title_and_price(listing.title, listing.price)
             self._category(listing.category)
             self._choose("condition", listing.condition)
-        self._details(listing)
-        shown = self._evaluate(signals.STEP_CONTROLS, [self.s]) or {}
-        self._shown = shown
-        if "location" not in self._done and (shown.get("location") or self._present(self._location_box())):
-            self._location(listing.location)
-        if shown.get("meetup", True):
-            self._meetup(listing.delivery)
-        if shown.get("hide_from_friends", True):
-            self._switch("hide_from_friends", listing.hide_from_friends)
+        shown = self._step_controls()
+        if self._details(listing, shown):
+            shown = self._step_controls()  # "More details" opened
+        if "location" not in self._done and shown.get("location") is not None:
+            self._location(listing.location, current=shown["location"])
+        if shown.get("meetup"):
+            self._meetup(listing.delivery, shown["meetup"])
+        self._switch("hide_from_friends", listing.hide_from_friends, shown.get("hide_from_friends"))
+
+    def _step_controls(self) -> dict:
+        self._shown = self._evaluate(signals.STEP_CONTROLS, [self.s]) or {}
+        return self._shown
 
     def _ready_to_publish(self, listing: Listing) -> None:
         """Before any click that can publish: Boost off, and nothing asked for left undone."""
-        if self._shown.get("boost_switch", True):
-            self._switch("boost_switch", False)
+        self._switch("boost_switch", False, self._shown.get("boost_switch"))
         for key, value, what in (("description", listing.description, "a description"), ("tags", listing.tags, "product tags"),
                                  ("sku", listing.sku, "an SKU")):
             if value and key not in self._done:
@@ -236,35 +250,33 @@ class ListingForm:
                 f"'{self.s['hide_from_friends']}' switch before publishing: not publishing it visible to them"
             )
 
-    def _footer_button(self) -> tuple[Locator, str]:
-        """The step footer's Next or Publish (never the photo carousel's "Next" arrow)."""
-        names = self.form.get_by_role("button", name=any_name([self.s["next"], self.s["publish"]]))
-        index, name = names.evaluate_all(signals.FOOTER_INDEX, normalise(self.s["carousel_previous"]))
-        if index < 0:  # the step is still being drawn
-            self._act("next", lambda: names.first.wait_for(state="visible", timeout=self.timeout_ms), "Next or Publish button")
-            index, name = names.evaluate_all(signals.FOOTER_INDEX, normalise(self.s["carousel_previous"]))
-        if index < 0:
-            raise errors.LayoutChanged("The form shows no Next or Publish button of its own (only the photos' arrows)")
-        return names.nth(index), "publish" if normalise(name) == normalise(self.s["publish"]) else "next"
-
-    def _click(self, button: Locator, *, can_publish: bool, title: str) -> dict:
-        """Click Next or Publish and wait for what follows: the next step, or the publish's outcome."""
+    def _footer_button(self) -> "Footer":
+        """The step footer's Next or Publish (never the photo carousel's "Next" arrow), marked for
+        its click, with what the click will be judged against: one round trip."""
         self._clicks += 1
         mark = str(self._clicks)
-        state = button.evaluate(signals.PREPARE_CLICK, [normalise(self.s["form"]), mark], timeout=self.timeout_ms)
-        if state["disabled"] == "true":
-            self._wait_enabled(mark)
-        before, alerts = state["signature"], state["alerts"]
+        try:
+            state = self._wait(signals.FOOTER, [self.s, mark])
+        except PlaywrightTimeout as exc:
+            self.raise_for_blockers()
+            raise errors.LayoutChanged("The form shows no Next or Publish button of its own (only the photos' arrows, or none)") from exc
+        return Footer(button=self.form.locator(f'[data-poster-click="{mark}"]'), kind="publish" if state["publish"] else "next",
+                      mark=mark, disabled=state["disabled"] == "true", signature=state["signature"], alerts=state["alerts"])
+
+    def _click(self, footer: "Footer", *, can_publish: bool, title: str) -> dict:
+        """Click Next or Publish and wait for what follows: the next step, or the publish's outcome."""
+        if footer.disabled:
+            self._wait_enabled(footer.mark)
         if can_publish:
             self.may_be_live = True
-            self._clicked_to_publish.append(before)
+            self._clicked_to_publish.append(footer.signature)
         try:
-            button.click(timeout=self.timeout_ms)
+            footer.button.click(timeout=self.timeout_ms)
         except PlaywrightError as exc:
             if can_publish:
                 raise errors.PublishUnconfirmed(f"The click on the last step's button failed ({_short(exc)}). {CHECK_MARKETPLACE}") from exc
             raise errors.LayoutChanged(f"Next could not be clicked ({_short(exc)})") from exc
-        return self._outcome(mark, before, alerts, title, can_publish=can_publish)
+        return self._outcome(footer.mark, footer.signature, footer.alerts, title, can_publish=can_publish)
 
     def _outcome(self, clicked: str, before: str, alerts: list[str], title: str, *, can_publish: bool) -> dict:
         """One wait for every outcome of a click; dialogs that only hold the page are answered.
@@ -373,36 +385,39 @@ class ListingForm:
         except PlaywrightError:  # the page is navigating or gone: nothing to read now
             return None
 
-    def _wait(self, script: str, arg) -> dict:
-        """Wait for `script` to answer, across navigations, within one timeout."""
-        deadline_ms = self.timeout_ms
+    def _wait(self, script: str, arg, timeout_ms: float | None = None) -> dict:
+        """Wait for `script` to answer, across navigations, within one timeout: one round trip
+        per page (`signals.polled`)."""
+        timeout_ms = self.timeout_ms if timeout_ms is None else timeout_ms
         for _ in range(20):
             try:
-                return self.page.wait_for_function(script, arg=arg, timeout=deadline_ms).json_value()
-            except PlaywrightTimeout:
-                raise
+                answer = self.page.evaluate(signals.polled(script), [arg, timeout_ms])
             except PlaywrightError as exc:
                 # The page navigated while being read (the context was destroyed): read the new one.
                 if "context was destroyed" not in str(exc) and "navigat" not in str(exc).lower():
                     raise
                 self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
+                continue
+            if isinstance(answer, dict) and answer.get("__timeout"):
+                raise PlaywrightTimeout(f"Timeout {timeout_ms:g}ms exceeded waiting for the page")
+            return answer
         raise PlaywrightTimeout("The page kept navigating")
 
     # --- controls ----------------------------------------------------------------------------
-
-    def _present(self, locator: Locator) -> bool:
-        return locator.first.is_visible()  # answers at once, False when there is none
 
     def _act(self, key: str, action, what: str | None = None):
         """Do `action` on a control (Playwright waits for it); LayoutChanged if it never comes."""
         try:
             return action()
         except PlaywrightTimeout as exc:
-            self.raise_for_blockers()
-            raise errors.LayoutChanged(
-                f"The {what or repr(self.s[key])} control is not on the create-listing form: Facebook "
-                f"may have changed its markup. Set '{key}' in MARKETPLACE_SELECTORS_FILE to follow it"
-            ) from exc
+            self._layout_changed(key, exc, what)
+
+    def _layout_changed(self, key: str, exc: Exception, what: str | None = None):
+        self.raise_for_blockers()
+        raise errors.LayoutChanged(
+            f"The {what or repr(self.s[key])} control is not on the create-listing form: Facebook "
+            f"may have changed its markup. Set '{key}' in MARKETPLACE_SELECTORS_FILE to follow it"
+        ) from exc
 
     def _wait_enabled(self, mark: str) -> None:
         try:
@@ -441,7 +456,11 @@ class ListingForm:
         title_box, price_box = self._textbox("title").first, self._textbox("price").first
         self._act("title", lambda: title_box.fill(title, timeout=self.timeout_ms))
         self._act("price", lambda: price_box.fill(format_price(price), timeout=self.timeout_ms))
-        shown_title, shown_price = title_box.input_value(), price_box.input_value()
+        shown_title, shown_price = self._evaluate(
+            signals.FIELD_VALUES, [normalise(self.s["form"]), [normalise(self.s["title"]), normalise(self.s["price"])]]
+        ) or (None, None)
+        if shown_title is None or shown_price is None:  # named otherwise than by the selectors: ask Playwright
+            shown_title, shown_price = title_box.input_value(), price_box.input_value()
         if shown_title.strip() != title.strip():
             raise errors.LayoutChanged(f"The {self.s['title']} field shows \"{shown_title}\" after \"{title}\" was entered")
         if _price_value(shown_price) != price:
@@ -449,15 +468,14 @@ class ListingForm:
 
     def _photos(self, photos: list[str]) -> None:
         """Exactly the listing's photos, in order: a stale draft's own photos are removed first."""
+        form_label, remove_name = normalise(self.s["form"]), normalise(self.s["remove_photo"])
+        state = self._evaluate(signals.PHOTO_STATE, [form_label, remove_name, self.s["photo_input"]]) or {"removes": 0, "input": False}
         remove = self.form.get_by_role("button", name=starts_with(self.s["remove_photo"]))
-        for _ in range(20):
-            count = remove.count()
-            if not count:
-                break
+        for count in range(state["removes"], 0, -1):
             remove.first.click(timeout=self.timeout_ms)
             self._act("remove_photo", lambda: expect(remove).to_have_count(count - 1, timeout=self.timeout_ms))
         upload = self.form.locator(self.s["photo_input"]).first
-        if not upload.count():
+        if not state["input"]:
             # Some builds create the file input only once "Add photos" is pressed: in the form, or
             # at the end of the page (then the newest one is the form's).
             add = self.form.get_by_role("button", name=starts_with(self.s["add_photos"]))
@@ -468,13 +486,11 @@ class ListingForm:
             if not upload.count():
                 upload = anywhere.last
         self._act("photo_input", lambda: upload.set_input_files(photos, timeout=self.timeout_ms), "photo upload input")
+        counted = f"(args) => ({signals.PHOTO_COUNT})(args) === {len(photos)}"
         try:
-            self.page.wait_for_function(
-                f"(args) => ({signals.PHOTO_COUNT})(args) === {len(photos)}",
-                arg=[normalise(self.s["form"]), normalise(self.s["remove_photo"])], timeout=self.timeout_ms,
-            )
+            self._wait(counted, [form_label, remove_name])
         except PlaywrightTimeout as exc:
-            shown = self.page.evaluate(signals.PHOTO_COUNT, [normalise(self.s["form"]), normalise(self.s["remove_photo"])])
+            shown = self.page.evaluate(signals.PHOTO_COUNT, [form_label, remove_name])
             raise errors.LayoutChanged(f"The form shows {shown} photo(s) after {len(photos)} were added") from exc
 
     def _trigger(self, key: str) -> Locator:
@@ -482,70 +498,63 @@ class ListingForm:
         return self.form.get_by_role("combobox", name=name).or_(self.form.get_by_role("button", name=name)).first
 
     def _category(self, category: str) -> None:
-        trigger = self._trigger("category")
-        self._act("category", lambda: trigger.wait_for(state="visible", timeout=self.timeout_ms))
-        handle = trigger.element_handle()
-        shows = [normalise(self.s["category"]), normalise(category)]
-        if handle.evaluate(signals.TRIGGER_SHOWS, shows):
+        """The category: kept when shown, else a suggested chip named as it, else the picker."""
+        form_label, label, wanted = normalise(self.s["form"]), normalise(self.s["category"]), normalise(category)
+        try:
+            state = self._wait(signals.CATEGORY_STATE, [form_label, label, wanted, "category"])
+        except PlaywrightTimeout as exc:
+            self._layout_changed("category", exc)
+        if state["shows"]:
             return
-        chip = self.form.get_by_role("button", name=exact_name(category)).first
-        if chip.is_visible():  # a suggested category chip: no picker needed
-            chip.click(timeout=self.timeout_ms)
+        if state["chip"]:  # a suggested category chip: no picker needed
+            self.page.locator('[data-poster-pick="category"]').click(timeout=self.timeout_ms)
         else:
-            self._pick_category(handle, category)
+            self._pick_category(category)
         try:  # read afresh: setting the category may redraw the step (Condition appears only then)
-            self.page.wait_for_function(
-                signals.CATEGORY_SHOWS, arg=[normalise(self.s["form"]), *shows], timeout=self.timeout_ms,
-            )
+            self._wait(signals.CATEGORY_SHOWS, [form_label, label, wanted])
         except PlaywrightTimeout as exc:
             raise errors.LayoutChanged(f"Category '{category}' was picked but the Category field does not show it") from exc
 
-    def _pick_category(self, handle, category: str) -> None:
-        handle.click(timeout=self.timeout_ms)
-        wanted = normalise(category)
+    def _pick_category(self, category: str) -> None:
+        self.page.locator('[data-poster-trigger="category"]').click(timeout=self.timeout_ms)
+        wanted, rows = normalise(category), [normalise(self.s["form"]), normalise(self.s["category"]), "category"]
         try:
-            found = self.page.wait_for_function(signals.POPUP_ROWS, arg=[wanted, "", handle], timeout=self.timeout_ms)
-            search = found.get_property("search").as_element()
-            if search is not None and found.get_property("row").as_element() is None:
-                offered = found.get_property("offered").json_value()
-                search.fill(category, timeout=self.timeout_ms)
-                found = self.page.wait_for_function(signals.POPUP_ROWS, arg=[wanted, wanted, handle], timeout=self.timeout_ms)
-            else:
-                offered = []
+            found = self._wait(signals.POPUP_ROWS, [wanted, "", *rows])
+            offered = found.get("offered") or []
+            if found.get("search"):
+                self.page.locator('[data-poster-pick="category"]').fill(category, timeout=self.timeout_ms)
+                found = self._wait(signals.POPUP_ROWS, [wanted, wanted, *rows])
         except PlaywrightTimeout as exc:
             raise errors.LayoutChanged("The Category picker did not open, or shows no category to choose") from exc
-        row = found.get_property("row").as_element()
-        if row is None:
-            choices = offered or found.get_property("offered").json_value()
+        if not found.get("row"):
+            choices = offered or found.get("offered") or []
             raise errors.InvalidListing(
                 f"Category '{category}' is not one Marketplace offers (it offered: {', '.join(choices) or 'nothing'})"
             )
-        row.click(timeout=self.timeout_ms)
+        self.page.locator('[data-poster-pick="category"]').click(timeout=self.timeout_ms)
 
     def _choose(self, key: str, value: str) -> None:
         """Open a combobox's list and click the option named exactly `value` (any dash, any case)."""
         trigger = self._trigger(key)
         self._act(key, lambda: trigger.click(timeout=self.timeout_ms))
         try:
-            found = self.page.wait_for_function(
-                signals.POPUP_ROWS, arg=[normalise(value), "", trigger.element_handle()], timeout=self.timeout_ms,
-            )
+            found = self._wait(signals.POPUP_ROWS, [normalise(value), "", normalise(self.s["form"]), normalise(self.s[key]), key])
         except PlaywrightTimeout as exc:
             raise errors.LayoutChanged(f"The {self.s[key]} list did not open") from exc
-        option = found.get_property("row").as_element()
-        if option is None:
-            offered = ", ".join(found.get_property("offered").json_value())
+        if not found.get("row"):
+            offered = ", ".join(found.get("offered") or [])
             raise errors.InvalidListing(f"{self.s[key]} '{value}' is not one Marketplace offers ({offered})")
-        option.click(timeout=self.timeout_ms)
+        self.page.locator(f'[data-poster-pick="{key}"]').click(timeout=self.timeout_ms)
 
-    def _details(self, listing: Listing) -> None:
+    def _details(self, listing: Listing, shown: dict) -> bool:
         """Description, product tags and SKU, on the step that shows them: in the step itself or
-        behind its "More details" expander. None of them is left to a stale draft."""
-        shown = self._evaluate(signals.DETAILS, [self.s]) or {"more": None}
+        behind its "More details" expander. None of them is left to a stale draft. True when it
+        opened "More details" (the step's controls are then read again)."""
         wanted = [key for key, value in (("description", listing.description), ("tags", listing.tags), ("sku", listing.sku))
                   if value and key not in self._done]
-        if wanted and shown["more"] in ("false", "none") and not all(shown.get(key) for key in wanted):
-            shown = self._expand_more_details()
+        opened = False
+        if wanted and shown.get("more") in ("false", "none") and not all(shown.get(key) for key in wanted):
+            shown, opened = self._expand_more_details(), True
         if shown.get("description") and "description" not in self._done:
             box = self._description_box()
             if listing.description:
@@ -561,6 +570,7 @@ class ListingForm:
             if box.input_value().strip() != listing.sku.strip():
                 raise errors.LayoutChanged(f"The {self.s['sku']} field shows \"{box.input_value()}\" after \"{listing.sku}\" was entered")
             self._done.add("sku")
+        return opened
 
     def _description_box(self) -> Locator:
         word = re.compile(f"(?:^|\\W){re.escape(self.s['description'])}(?:\\W|$)", re.IGNORECASE)
@@ -570,15 +580,15 @@ class ListingForm:
         """Open "More details". Some builds ignore a click just after they redraw the step: then
         Enter on the expander opens it (a click is not repeated, it would close it again)."""
         more = self.form.get_by_role("button", name=starts_with(self.s["more_details"])).first
-        opened = f"(args) => {{ const d = ({signals.DETAILS})(args); return (d.more === 'true' || d.description || d.tags || d.sku) && d; }}"
+        opened = f"(args) => {{ const d = ({signals.STEP_CONTROLS})(args); return (d.more === 'true' || d.description || d.tags || d.sku) && d; }}"
         more.click(timeout=self.timeout_ms)
         try:
-            return self.page.wait_for_function(opened, arg=[self.s], timeout=min(self.timeout_ms, 1500)).json_value()
+            return self._wait(opened, [self.s], timeout_ms=min(self.timeout_ms, 1500))
         except PlaywrightTimeout:
             logger.info("'%s' ignored a click: pressing Enter on it", self.s["more_details"])
         more.press("Enter", timeout=self.timeout_ms)
         try:
-            return self.page.wait_for_function(opened, arg=[self.s], timeout=self.timeout_ms).json_value()
+            return self._wait(opened, [self.s])
         except PlaywrightTimeout as exc:
             raise errors.LayoutChanged(f"'{self.s['more_details']}' did not open, clicked or with Enter") from exc
 
@@ -589,9 +599,7 @@ class ListingForm:
             self._act("product_tags", lambda: box.fill(tag, timeout=self.timeout_ms))
             box.press("Enter", timeout=self.timeout_ms)
         try:
-            self.page.wait_for_function(
-                signals.TAGS_SHOWN, arg=[normalise(self.s["form"]), list(tags), box.element_handle()], timeout=self.timeout_ms,
-            )
+            self._wait(signals.TAGS_SHOWN, [normalise(self.s["form"]), list(tags), normalise(self.s["product_tags"])])
         except PlaywrightTimeout as exc:
             raise errors.LayoutChanged(
                 f"The {self.s['product_tags']} field did not turn every tag into a chip ({', '.join(tags)})"
@@ -602,12 +610,11 @@ class ListingForm:
         name = exact_name(self.s["location"])
         return self.form.get_by_role("combobox", name=name).or_(self.form.get_by_role("textbox", name=name))
 
-    def _location(self, location: str) -> None:
+    def _location(self, location: str, *, current: str) -> None:
         """Keep a prefilled place that is the listing's; else type the city alone and pick the
         suggestion that matches the rest ("Austin, TX" -> "Austin, Texas"): typing "City, ST"
         brings no suggestion at all on some builds. Typing only counts once a suggestion is clicked."""
         box = self._location_box().first
-        current = box.input_value()
         if current.strip() and place_matches(current, location):
             self._done.add("location")
             return
@@ -617,55 +624,53 @@ class ListingForm:
             attempts.reverse()  # this account's form suggested the right place only for the whole text
         for typed in attempts:
             self._act("location", lambda: box.fill(typed, timeout=self.timeout_ms))
-            suggestions = self.page.get_by_role("listbox").get_by_role("option")
             try:
-                suggestions.first.wait_for(state="visible", timeout=self.timeout_ms)
+                texts = self._wait(signals.SUGGESTIONS, [])
             except PlaywrightTimeout:
                 continue
-            texts = [" ".join(t.split()) for t in suggestions.all_inner_texts()]
             choice = next((i for i, t in enumerate(texts) if place_matches(t, location)), None)
             if choice is None and typed == attempts[-1]:
                 choice = next((i for i, t in enumerate(texts) if place_parts(t)[:1] == place_parts(location)[:1]), 0)
             if choice is not None:
-                suggestions.nth(choice).click(timeout=self.timeout_ms)
+                self.page.get_by_role("listbox").get_by_role("option").nth(choice).click(timeout=self.timeout_ms)
                 self._done.add("location")
                 self.hints["location_typed"] = "whole" if typed == location and typed != city else "city"
                 return
         raise errors.InvalidListing(f"Marketplace suggested no place for the location '{location}'")
 
-    def _meetup(self, delivery: tuple[str, ...]) -> None:
-        """The meetup options, where this step shows them: exactly the listing's checked."""
-        keys = {"Public meetup": "meetup_public", "Door pickup": "meetup_door_pickup", "Door drop-off": "meetup_door_dropoff"}
-        boxes = {option: self.form.get_by_role("checkbox", name=any_name(self.s[key])).first for option, key in keys.items()}
-        present = {option: box for option, box in boxes.items() if box.count()}
-        if not present or "delivery" in self._done:
+    def _meetup(self, delivery: tuple[str, ...], states: dict[str, str]) -> None:
+        """The meetup options, where this step shows them (`states`: aria-checked of each option
+        shown): exactly the listing's checked."""
+        if "delivery" in self._done:
             return
+        keys = {"Public meetup": "meetup_public", "Door pickup": "meetup_door_pickup", "Door drop-off": "meetup_door_dropoff"}
         # Check the wanted ones first: at least one option must stay checked at any time.
-        order = [o for o in present if o in delivery] + [o for o in present if o not in delivery]
+        order = [o for o in states if o in delivery] + [o for o in states if o not in delivery]
         for option in order:
-            box = present[option]
             want = "true" if option in delivery else "false"
-            if box.get_attribute("aria-checked") != want:
+            if states[option] != want:
+                box = self.form.get_by_role("checkbox", name=any_name(self.s[keys[option]])).first
                 box.click(timeout=self.timeout_ms)
                 try:
                     expect(box).to_have_attribute("aria-checked", want, timeout=self.timeout_ms)
                 except AssertionError as exc:
                     raise errors.LayoutChanged(f"The meetup option '{option}' did not change when clicked") from exc
-        missing = [o for o in delivery if o not in present]
+        missing = [o for o in delivery if o not in states]
         if missing:
             raise errors.InvalidListing(
                 f"Marketplace does not offer the meetup option(s) {', '.join(missing)} for this account "
-                f"(it offers {', '.join(present)})"
+                f"(it offers {', '.join(states)})"
             )
         self._done.add("delivery")
 
-    def _switch(self, key: str, on: bool) -> None:
-        """Set a switch ("Hide from friends", "Boost listing after publish") where the step shows one."""
-        switch = self.page.get_by_role("switch", name=starts_with(self.s[key])).first
-        if not switch.count() or not switch.is_visible():
+    def _switch(self, key: str, on: bool, state: str | None) -> None:
+        """Set a switch ("Hide from friends", "Boost listing after publish") where the step shows
+        one (`state`: its aria-checked as the step was read, None when it shows none)."""
+        if state is None:
             return
         want = "true" if on else "false"
-        if switch.get_attribute("aria-checked") != want:
+        if state != want:
+            switch = self.page.get_by_role("switch", name=starts_with(self.s[key])).first
             switch.click(timeout=self.timeout_ms)
             try:
                 expect(switch).to_have_attribute("aria-checked", want, timeout=self.timeout_ms)

@@ -92,48 +92,49 @@ ENABLED = _script(r"""
   return button.getAttribute("aria-disabled") !== "true" ? {kind: "enabled"} : false;
 """)
 
-# Which of the form's buttons named Next (or Publish) is the step footer's, not the photo
-# carousel's arrow: a carousel arrow sits beside a "Previous" arrow and the thumbnails.
-FOOTER_INDEX = r"""(buttons, previous) => {""" + _LIB + r"""
-  const isPrevious = (b) => nameOf(b) === previous;
+# What the current step looks like: its headings and controls. A different signature after a
+# click on Next means the form moved on, even if the footer button element was kept.
+_SIGNATURE = r"""
+const signature = (form) => form ? [...form.querySelectorAll(
+  'h1, h2, h3, h4, [role="heading"], input:not([type="file"]), textarea, [role="textbox"], [role="checkbox"], [role="switch"], [role="combobox"]'
+)].filter(shown).map((el) => el.tagName + ":" + nameOf(el)).join("|") : "";
+"""
+
+# The step footer's Next or Publish, never the photo carousel's "Next" arrow (a carousel arrow
+# sits beside a "Previous" arrow and the thumbnails), once the step shows one; in the same round
+# trip it is marked for the click (`data-poster-click`, see OUTCOME) and what the click is
+# judged against is read: aria-disabled, the step's signature, the alerts already shown.
+FOOTER = _script(_SIGNATURE + r"""
+  const [s, mark] = args;
+  const form = formOf(norm(s.form));
+  if (!form) return false;
+  const names = [norm(s.next), norm(s.publish)];
+  const previous = norm(s.carousel_previous);
+  const buttons = [...form.querySelectorAll('[role="button"], button')]
+    .filter((el) => el.getClientRects().length && names.includes(nameOf(el)));
   const fields = 'input:not([type="file"]), textarea, [role="combobox"], [role="checkbox"], [role="switch"]';
   // The smallest box around the button that also holds a "Previous" arrow: the carousel when it
   // holds no field, the whole step otherwise.
   const inCarousel = (el) => {
-    for (let node = el.parentElement; node && node.getAttribute("role") !== "form"; node = node.parentElement) {
-      if ([...node.querySelectorAll('[role="button"], button')].some((b) => b !== el && isPrevious(b))) {
+    for (let node = el.parentElement; node && node !== form; node = node.parentElement) {
+      if ([...node.querySelectorAll('[role="button"], button')].some((b) => b !== el && nameOf(b) === previous)) {
         return !node.querySelector(fields);
       }
     }
     return false;
   };
-  const laidOut = buttons.map((el, index) => [el, index]).filter(([el]) => el.getClientRects().length);
-  const footer = laidOut.filter(([el]) => !inCarousel(el));
-  const pick = footer.length ? footer : laidOut;
-  if (!pick.length) return [-1, ""];
-  const [el, index] = pick[pick.length - 1];   // the last one in the form: the footer's
-  return [index, el.getAttribute("aria-label") || el.innerText || ""];
-}"""
-
-
-# What the current step looks like: its headings and controls. A different signature after a
-# click on Next means the form moved on, even if the footer button element was kept.
-_SIGNATURE = r"""
-const signature = (form) => form ? [...form.querySelectorAll(
-  'h1, h2, h3, h4, [role="heading"], input:not([type="file"]), textarea, [role="checkbox"], [role="switch"], [role="combobox"]'
-)].filter(shown).map((el) => el.tagName + ":" + nameOf(el)).join("|") : "";
-"""
-
-# Before a click on Next or Publish, in one round trip: mark the button (see OUTCOME), and read
-# whether it carries aria-disabled, the step's signature and the alerts already shown.
-PREPARE_CLICK = r"""(button, [formLabel, mark]) => {""" + _LIB + _SIGNATURE + r"""
+  const footer = buttons.filter((el) => !inCarousel(el));
+  if (!footer.length) return false;  // still being drawn (or only the photos' arrows)
+  const button = footer[footer.length - 1];   // the last one in the form: the footer's
+  document.querySelectorAll("[data-poster-click]").forEach((el) => el.removeAttribute("data-poster-click"));
   button.setAttribute("data-poster-click", mark);
   return {
+    publish: nameOf(button) === norm(s.publish),
     disabled: button.getAttribute("aria-disabled"),
-    signature: signature(formOf(formLabel)),
+    signature: signature(form),
     alerts: [...document.querySelectorAll('[role="alert"]')].filter(shown).map((a) => excerpt(a.innerText)),
   };
-}"""
+""")
 
 # Which element was clicked is told by a `data-poster-click` mark set on it just before: an element
 # handle would not survive the navigation that a publish starts.
@@ -215,34 +216,96 @@ OUTCOME = _script(_SIGNATURE + r"""
   return false;
 """)
 
-# Which of the controls a later step may hold this step shows (`ListingForm` then acts on those
-# only, by role and name): Location, the meetup checkboxes, the "Hide from friends" and Boost switches.
+# What this step shows of the controls that may sit on any step, with their states, in one read
+# (`ListingForm` then acts on those only, by role and name):
+#   location    the Location field's value, or null when the step has none
+#   meetup      {option: "true"/"false"} for the meetup checkboxes shown (either spelling)
+#   hide_from_friends, boost_switch   the switch's aria-checked, or null
+#   more        the "More details" expander's aria-expanded ("none" without one), or null
+#   description, tags, sku   whether the step shows that field, and `*_value` what it holds
+# Description may be a textarea or a contenteditable textbox whose name holds the word.
 STEP_CONTROLS = _script(r"""
   const [s] = args;
   const form = formOf(norm(s.form));
   if (!form) return {};
-  const named = (selector, pred) => [...document.querySelectorAll(selector)].filter(shown).map(nameOf).filter(pred);
-  const starts = (prefix) => (name) => name === norm(prefix) || name.startsWith(norm(prefix) + " ");
-  const meetups = [...s.meetup_public, ...s.meetup_door_pickup, ...s.meetup_door_dropoff].map(norm);
-  return {
-    location: [...form.querySelectorAll('input, [role="combobox"], [role="textbox"]')].some((el) => shown(el) && nameOf(el) === norm(s.location)),
-    meetup: [...form.querySelectorAll('[role="checkbox"]')].some((el) => shown(el) && meetups.some((m) => starts(m)(nameOf(el)))),
-    hide_from_friends: named('[role="switch"]', starts(s.hide_from_friends)).length > 0,
-    boost_switch: named('[role="switch"]', starts(s.boost_switch)).length > 0,
+  const starts = (name, prefix) => name === norm(prefix) || name.startsWith(norm(prefix) + " ");
+  const location = [...form.querySelectorAll('input, [role="combobox"], [role="textbox"]')]
+    .find((el) => shown(el) && nameOf(el) === norm(s.location));
+  const meetup = {};
+  for (const [key, names] of [["Public meetup", s.meetup_public], ["Door pickup", s.meetup_door_pickup],
+                              ["Door drop-off", s.meetup_door_dropoff]]) {
+    const box = [...form.querySelectorAll('[role="checkbox"]')].find((el) => shown(el) && names.some((n) => starts(nameOf(el), n)));
+    if (box) meetup[key] = box.getAttribute("aria-checked") === "true" ? "true" : "false";
+  }
+  const switchOf = (prefix) => {
+    const el = [...document.querySelectorAll('[role="switch"]')].find((sw) => shown(sw) && starts(nameOf(sw), prefix));
+    return el ? (el.getAttribute("aria-checked") === "true" ? "true" : "false") : null;
   };
+  const more = [...form.querySelectorAll('[role="button"], button')].find((b) => shown(b) && starts(nameOf(b), s.more_details));
+  const fields = [...form.querySelectorAll('input:not([type="file"]), textarea, [role="textbox"]')].filter(shown);
+  const valueOf = (el) => el ? (el.isContentEditable ? el.innerText : el.value).trim() : "";
+  const word = new RegExp("(^|\\W)" + norm(s.description).replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "(\\W|$)");
+  const description = fields.find((el) => word.test(nameOf(el)));
+  const tags = fields.find((el) => starts(nameOf(el), s.product_tags));
+  const sku = fields.find((el) => starts(nameOf(el), s.sku));
+  return {
+    location: location ? (location.value || "") : null,
+    meetup,
+    hide_from_friends: switchOf(s.hide_from_friends),
+    boost_switch: switchOf(s.boost_switch),
+    more: more ? (more.getAttribute("aria-expanded") || "none") : null,
+    description: Boolean(description), description_value: valueOf(description),
+    tags: Boolean(tags), tags_value: valueOf(tags),
+    sku: Boolean(sku), sku_value: valueOf(sku),
+  };
+""")
+
+# The values of the form's fields named exactly so (the title and price read back after typing).
+FIELD_VALUES = _script(r"""
+  const [formLabel, names] = args;
+  const form = formOf(formLabel);
+  const fields = form ? [...form.querySelectorAll("input, textarea")].filter(shown) : [];
+  return names.map((name) => { const el = fields.find((f) => nameOf(f) === name); return el ? el.value : null; });
+""")
+
+# The Category field, once the step shows it (a combobox or a button whose name starts with
+# "Category"): marked for a click (`data-poster-trigger`), whether it already shows `value`, and a
+# suggested chip named exactly as the value (marked `data-poster-pick`) when one is shown.
+CATEGORY_STATE = _script(r"""
+  const [formLabel, label, value, token] = args;
+  const form = formOf(formLabel);
+  if (!form) return false;
+  const named = (el) => nameOf(el) === label || nameOf(el).startsWith(label + " ");
+  const trigger = [...form.querySelectorAll('[role="combobox"], [role="button"]')].find((el) => shown(el) && named(el));
+  if (!trigger) return false;
+  document.querySelectorAll("[data-poster-trigger]").forEach((el) => el.removeAttribute("data-poster-trigger"));
+  trigger.setAttribute("data-poster-trigger", token);
+  const text = norm(trigger.innerText);
+  if (text === value || text === label + " " + value) return {shows: true};
+  const chip = [...form.querySelectorAll('[role="button"], button')].find((el) => el !== trigger && shown(el) && nameOf(el) === value);
+  if (chip) chip.setAttribute("data-poster-pick", token);
+  return {shows: false, chip: Boolean(chip)};
 """)
 
 # The rows of a popup a trigger opened (the Category picker, the Condition listbox), once it is
 # open: the row named exactly as wanted (returned as `row`, to be clicked), the picker's search box
 # (`search`) when it has one and no query was typed yet, or proof that there is none (`missing`,
 # with what was offered). Rows may have any clickable role: Facebook's category rows are buttons.
+# The row or search box found is marked `data-poster-pick=<token>` for the click or the typing;
+# the trigger is the element marked `data-poster-trigger=<token>` (see CATEGORY_STATE), else the
+# form's combobox or button named `label`.
 POPUP_ROWS = _script(r"""
-  const [wanted, query, trigger] = args;
+  const [wanted, query, formLabel, label, token] = args;
+  const form = formOf(formLabel);
+  const trigger = document.querySelector(`[data-poster-trigger="${token}"]`) || (form && [...form.querySelectorAll(
+    '[role="combobox"], [role="button"]')].find((el) => shown(el) && (nameOf(el) === label || nameOf(el).startsWith(label + " ")))) || null;
+  const mark = (el) => { document.querySelectorAll("[data-poster-pick]").forEach((m) => m.removeAttribute("data-poster-pick"));
+                         el.setAttribute("data-poster-pick", token); return true; };
   const roles = ["button", "option", "menuitem", "menuitemradio", "radio", "treeitem", "gridcell", "row", "link"];
   const selector = roles.map((r) => `[role="${r}"]`).join(", ");
   // The picker: what the trigger controls, else the newest open dialog/listbox/menu outside the form.
   let picker = null;
-  const controls = trigger.getAttribute("aria-controls");
+  const controls = trigger && trigger.getAttribute("aria-controls");
   if (controls) picker = document.getElementById(controls);
   if (!shown(picker)) {
     picker = [...document.querySelectorAll('[role="dialog"], [role="listbox"], [role="menu"], [role="tree"], [role="grid"]')]
@@ -262,10 +325,10 @@ POPUP_ROWS = _script(r"""
     return [nameOf(el), lines.join(" "), lines[0] || ""];
   };
   const row = rows.find((el) => names(el).includes(wanted));
-  if (row) return {row};
+  if (row) return {row: mark(row)};
   const offered = rows.map((el) => (el.innerText || "").split("\n")[0].trim()).filter(Boolean);
   const search = [...picker.querySelectorAll('input, [role="searchbox"], [role="textbox"]')].find(shown);
-  if (!query) return search ? {search, offered} : (rows.length ? {missing: true, offered} : false);
+  if (!query) return search ? {search: mark(search), offered} : (rows.length ? {missing: true, offered} : false);
   // Searched: the rows are filtered once each of them mentions the query; none of them is the category.
   if (rows.length && rows.every((el) => names(el)[1].includes(query))) return {missing: true, offered};
   // Nothing matches: say so once the picker has stayed empty for a few polls (it may be loading).
@@ -273,13 +336,17 @@ POPUP_ROWS = _script(r"""
   return window.__posterEmptyPolls > 10 ? {missing: true, offered} : false;
 """)
 
-# Whether a trigger (the Category field) shows `value`: its text, with or without its own label.
-TRIGGER_SHOWS = r"""(trigger, [label, value]) => {""" + _LIB + r"""
-  const text = norm(trigger.innerText);
-  return text === value || text === label + " " + value;
-}"""
-
-# The photos the form shows: one "Remove photo" control per photo, else the thumbnails.
+# The photos the form shows: one "Remove photo" control per photo, else the thumbnails; and
+# (PHOTO_STATE) whether the form holds the file input yet.
+PHOTO_STATE = _script(r"""
+  const [formLabel, remove, input] = args;
+  const form = formOf(formLabel);
+  if (!form) return {removes: 0, input: false};
+  return {
+    removes: [...form.querySelectorAll('[role="button"], button')].filter((b) => shown(b) && nameOf(b).startsWith(remove)).length,
+    input: form.querySelector(input) !== null,
+  };
+""")
 PHOTO_COUNT = _script(r"""
   const [formLabel, remove] = args;
   const form = formOf(formLabel);
@@ -290,36 +357,14 @@ PHOTO_COUNT = _script(r"""
 """)
 
 
-# The step's "More details" fields in one read: the expander (`more`: its aria-expanded, "none"
-# without the attribute, null when there is no expander), and for Description, Product tags and
-# SKU whether the step shows one (`description`, `tags`, `sku`) and what it holds (`*_value`).
-# Description may be a textarea or a contenteditable textbox whose name holds the word.
-DETAILS = _script(r"""
-  const [s] = args;
-  const form = formOf(norm(s.form));
-  if (!form) return {more: null};
-  const starts = (name, prefix) => name === norm(prefix) || name.startsWith(norm(prefix) + " ");
-  const more = [...form.querySelectorAll('[role="button"], button')].find((b) => shown(b) && starts(nameOf(b), s.more_details));
-  const fields = [...form.querySelectorAll('input:not([type="file"]), textarea, [role="textbox"]')].filter(shown);
-  const valueOf = (el) => el ? (el.isContentEditable ? el.innerText : el.value).trim() : "";
-  const word = new RegExp("(^|\\W)" + norm(s.description).replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "(\\W|$)");
-  const description = fields.find((el) => word.test(nameOf(el)));
-  const tags = fields.find((el) => starts(nameOf(el), s.product_tags));
-  const sku = fields.find((el) => nameOf(el) === norm(s.sku) || starts(nameOf(el), s.sku));
-  return {
-    more: more ? (more.getAttribute("aria-expanded") || "none") : null,
-    description: Boolean(description), description_value: valueOf(description),
-    tags: Boolean(tags), tags_value: valueOf(tags),
-    sku: Boolean(sku), sku_value: valueOf(sku),
-  };
-""")
-
 # Whether the form shows each product tag as a chip of its own (an element's own text, or a
 # "Remove <tag>" control), with nothing left typed in the tags field.
 TAGS_SHOWN = _script(r"""
-  const [formLabel, tags, field] = args;
+  const [formLabel, tags, fieldName] = args;
   const form = formOf(formLabel);
-  if (!form || (field.isContentEditable ? field.innerText : field.value).trim()) return false;
+  const field = form && [...form.querySelectorAll('textarea, input, [role="textbox"]')].find((el) => shown(el)
+    && (nameOf(el) === fieldName || nameOf(el).startsWith(fieldName + " ")));
+  if (!field || (field.isContentEditable ? field.innerText : field.value).trim()) return false;
   const texts = new Set();
   for (const el of form.querySelectorAll("*")) {
     if (!shown(el) || ["TEXTAREA", "INPUT"].includes(el.tagName)) continue;
@@ -344,3 +389,29 @@ CATEGORY_SHOWS = _script(r"""
     return text === value || text === label + " " + value;
   });
 """)
+
+
+# The Location suggestions, once a listbox of options shows them: their texts, in order.
+SUGGESTIONS = _script(r"""
+  const options = [...document.querySelectorAll('[role="listbox"] [role="option"]')].filter(shown);
+  return options.length ? options.map((o) => (o.innerText || "").replace(/\s+/g, " ").trim()) : false;
+""")
+
+
+def polled(script: str) -> str:
+    """`script` (a predicate of `_script`'s shape) as one call that polls it in the page, once a
+    frame, until it answers or `timeout_ms` passes (then `{"__timeout": true}`): a wait that costs
+    one round trip, where `page.wait_for_function` costs two (the wait, then reading its value)."""
+    return _POLLED.setdefault(script, r"""async ([args, timeoutMs]) => {
+  const test = """ + script + r""";
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    const answer = test(args);
+    if (answer) return answer;
+    if (performance.now() > end) return {__timeout: true};
+    await new Promise((resolve) => { const t = setTimeout(resolve, 50); requestAnimationFrame(() => { clearTimeout(t); resolve(); }); });
+  }
+}""")
+
+
+_POLLED: dict[str, str] = {}

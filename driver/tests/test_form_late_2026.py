@@ -83,7 +83,7 @@ tags.addEventListener('input', () => { if (tags.value.includes(',')) chip(); });
 def test_description_tags_and_sku_behind_a_more_details_that_ignores_a_click_are_filled(serve):
     form = serve({"/marketplace/create/item": FORM.format(TITLE_ONLY + DETAILS, DETAILS_JS)})
 
-    form._details(LISTING)
+    form._fill_step(LISTING, [], first=False)
 
     page = form.page
     assert page.locator('[contenteditable]').inner_text() == "Solid oak, seats six."
@@ -102,7 +102,7 @@ def test_a_listing_with_tags_or_an_sku_on_a_form_without_that_field_is_refused_b
         TITLE_ONLY + '<div role="button" aria-expanded="false" onclick="this.setAttribute(\'aria-expanded\', \'true\')">'
         'More details</div><div role="button">Publish</div>', "")})
 
-    form._details(listing)
+    form._fill_step(listing, [], first=False)
     with pytest.raises(errors.LayoutChanged, match=f"shows no '{field}' field before publishing"):
         form._ready_to_publish(listing)
 
@@ -151,9 +151,9 @@ def test_an_item_page_that_says_in_review_is_published_in_review(serve, text):
                                                 "document.querySelector('[role=button]').onclick = () => location.assign('/marketplace/item/55/');"),
         "/marketplace/item/55/": f"<h1>Oak table</h1><p>{text}</p>",
     })
-    button, _ = form._footer_button()
+    footer = form._footer_button()
 
-    published = form._published(form._click(button, can_publish=True, title="Oak table"))
+    published = form._published(form._click(footer, can_publish=True, title="Oak table"))
 
     assert (published.listing_url, published.in_review) == (BASE + "/marketplace/item/55/", True)
 
@@ -163,9 +163,9 @@ def test_the_daily_cap_on_the_last_step_is_a_rate_limit_before_any_click_that_ca
         "<h2>List in more places</h2><div role=checkbox aria-checked=false>Austin Buy &amp; Sell</div>"
         "<div>You can't add a listing to Marketplace right now because you reached your daily limit as a new Facebook account.</div>"
         '<div role="button" aria-disabled="true">Publish</div>', "")}, timeout_ms=5000)
-    button, _ = form._footer_button()
+    footer = form._footer_button()
 
     with pytest.raises(errors.RateLimited, match="daily listing limit"):
-        form._click(button, can_publish=True, title="Oak table")
+        form._click(footer, can_publish=True, title="Oak table")
 
     assert not form.may_be_live  # nothing was clicked: the listing is certainly not live

@@ -15,9 +15,9 @@ def test_the_footer_next_is_found_beside_a_photo_carousel_next(serve):
         '<div><div role="button">Previous</div><img alt="Photo 1" src="data:,"><div role="button">Next</div></div>'
         '<div><div role="button" id="footer">Next</div></div>', "")})
 
-    button, kind = form._footer_button()
+    footer = form._footer_button()
 
-    assert (button.get_attribute("id"), kind) == ("footer", "next")
+    assert (footer.button.get_attribute("id"), footer.kind) == ("footer", "next")
 
 
 def test_a_refused_next_is_reported_with_the_alert_text_not_retried(serve):
@@ -27,10 +27,10 @@ def test_a_refused_next_is_reported_with_the_alert_text_not_retried(serve):
              const alert = document.createElement('div'); alert.setAttribute('role', 'alert');
              alert.textContent = 'Please complete the required fields'; document.querySelector('[role=form]').append(alert);
            });""")})
-    button, _ = form._footer_button()
+    footer = form._footer_button()
 
     with pytest.raises(errors.LayoutChanged, match="Please complete the required fields") as refused:
-        form._click(button, can_publish=False, title="Oak table")
+        form._click(footer, can_publish=False, title="Oak table")
 
     assert not refused.value.retryable and not form.may_be_live
 
@@ -43,9 +43,9 @@ def test_a_step_that_keeps_its_footer_button_element_is_still_seen_to_move_on(se
         """document.querySelector('[role=button]').addEventListener('click', () => {
              document.getElementById('step').innerHTML = '<h2>Delivery method</h2><input aria-label="Location">';
            });""")})
-    button, _ = form._footer_button()
+    footer = form._footer_button()
 
-    assert form._click(button, can_publish=False, title="Oak table")["kind"] == "step"
+    assert form._click(footer, can_publish=False, title="Oak table")["kind"] == "step"
 
 
 @pytest.mark.parametrize("after, url", [
@@ -63,11 +63,11 @@ def test_each_success_page_is_recognised_at_once_with_the_item_url_when_facebook
         "/marketplace/edit/?listing_id=987": "<h1>Edit listing</h1>",
         "/marketplace/you/selling": f"<h1>Your listings</h1>{cards}",
     })
-    button, kind = form._footer_button()
+    footer = form._footer_button()
 
-    outcome = form._click(button, can_publish=True, title="Oak table")
+    outcome = form._click(footer, can_publish=True, title="Oak table")
 
-    assert kind == "publish" and outcome["kind"] == "published"
+    assert footer.kind == "publish" and outcome["kind"] == "published"
     assert form._published(outcome).listing_url == url
 
 
@@ -83,10 +83,10 @@ def test_a_dialog_after_the_publishing_click_is_read_in_the_same_wait(serve, dia
         f"""document.querySelector('[role=button]').onclick = () => {{
               const d = document.createElement('div'); d.setAttribute('role', 'dialog'); d.innerHTML = {dialog!r};
               document.body.append(d); }};""")})
-    button, _ = form._footer_button()
+    footer = form._footer_button()
 
     with pytest.raises(error, match=text):
-        form._click(button, can_publish=True, title="Oak table")
+        form._click(footer, can_publish=True, title="Oak table")
     assert form.may_be_live
 
 
@@ -102,9 +102,9 @@ def test_leave_page_is_answered_and_the_outcome_read_after_it(serve):
             };"""),
         "/marketplace/item/42/": "<h1>Oak table</h1>",
     })
-    button, _ = form._footer_button()
+    footer = form._footer_button()
 
-    outcome = form._click(button, can_publish=True, title="Oak table")
+    outcome = form._click(footer, can_publish=True, title="Oak table")
 
     assert form._published(outcome).listing_url == BASE + "/marketplace/item/42/"
 
@@ -181,11 +181,11 @@ def last_step(serve, *, dialog: str, linger_state: str, linger_ms: int):
 @pytest.mark.parametrize("linger_ms", [0, 1500, 3000])
 def test_the_last_step_shown_again_after_publishing_is_waited_through_never_clicked(serve, dialog, linger_state, linger_ms):
     form, publishes = last_step(serve, dialog=dialog, linger_state=linger_state, linger_ms=linger_ms)
-    button, kind = form._footer_button()
+    footer = form._footer_button()
 
-    outcome = form._click(button, can_publish=True, title="Oak table")
+    outcome = form._click(footer, can_publish=True, title="Oak table")
 
-    assert kind == "publish" and outcome["kind"] == "published"
+    assert footer.kind == "publish" and outcome["kind"] == "published"
     assert form._published(outcome).listing_url == BASE + "/marketplace/item/77/"
     assert publishes == ["POST"]  # one click published; the step drawn again was never clicked
 
@@ -193,10 +193,10 @@ def test_the_last_step_shown_again_after_publishing_is_waited_through_never_clic
 def test_the_same_step_that_never_moves_on_is_unconfirmed_and_never_clicked_again(serve):
     form, publishes = last_step(serve, dialog="before", linger_state="enabled", linger_ms=-1)
     form.timeout_ms = 3000
-    button, _ = form._footer_button()
+    footer = form._footer_button()
 
     with pytest.raises(errors.PublishUnconfirmed, match="check Marketplace"):
-        form._click(button, can_publish=True, title="Oak table")
+        form._click(footer, can_publish=True, title="Oak table")
 
     assert publishes == ["POST"] and form.may_be_live
 
@@ -206,11 +206,11 @@ def test_a_driver_without_the_rule_would_publish_twice_here(serve, monkeypatch):
     # with its button enabled is taken for a new step and clicked: a second copy.
     form, publishes = last_step(serve, dialog="before", linger_state="enabled", linger_ms=1500)
     monkeypatch.setattr(form, "_publishing_steps", lambda: [])
-    button, _ = form._footer_button()
+    footer = form._footer_button()
 
-    outcome = form._click(button, can_publish=True, title="Oak table")
+    outcome = form._click(footer, can_publish=True, title="Oak table")
     assert outcome["kind"] == "step"
-    form._click(form._footer_button()[0], can_publish=True, title="Oak table")
+    form._click(form._footer_button(), can_publish=True, title="Oak table")
 
     assert publishes == ["POST", "POST"]
 
@@ -225,6 +225,6 @@ def test_a_new_step_after_a_click_that_can_publish_is_still_followed(serve):
              document.getElementById('step').innerHTML = '<h2>List in more places</h2>'
                + '<div role="checkbox" aria-checked="false">Austin Buy &amp; Sell</div>';
            });""")})
-    button, _ = form._footer_button()
+    footer = form._footer_button()
 
-    assert form._click(button, can_publish=True, title="Oak table")["kind"] == "step"
+    assert form._click(footer, can_publish=True, title="Oak table")["kind"] == "step"
