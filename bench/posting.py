@@ -53,6 +53,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 from PIL import Image
+from playwright._impl.connection import Connection
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from driver.executable import find_chromium, launch_args
@@ -76,6 +77,29 @@ LABELS = {
 }
 TRACE = {ENGINE: "off", TRACE_ON: "on", TRACE_FULL: "full"}
 ORDER = (MINIMAL, ENGINE, TRACE_ON, TRACE_FULL)
+
+
+class CallCounter:
+    """Counts the calls into the browser: every message this process's Playwright client sends to
+    its driver and awaits (each one a round trip to the browser), while `with counter:` is open."""
+
+    def __init__(self):
+        self.calls = 0
+        self._send = Connection.send_message_to_server
+
+    def __enter__(self):
+        counter, send = self, self._send
+
+        def counted(connection, owner, method, params, options):
+            if method != "__waitInfo__":  # fire-and-forget bookkeeping, not a call
+                counter.calls += 1
+            return send(connection, owner, method, params, options)
+
+        Connection.send_message_to_server = counted
+        return self
+
+    def __exit__(self, *exc):
+        Connection.send_message_to_server = self._send
 
 
 class BenchmarkFailed(Exception):
@@ -279,10 +303,15 @@ class Results:
     rounds: int
     layouts: tuple[str, ...]
     totals: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    calls: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     machine: dict = field(default_factory=dict)
 
-    def add(self, layout: str, name: str, seconds: float) -> None:
+    def add(self, layout: str, name: str, seconds: float, calls: int) -> None:
         self.totals.setdefault((layout, name), []).append(seconds)
+        self.calls.setdefault((layout, name), []).append(calls)
+
+    def calls_per_listing(self, layout: str, name: str) -> float:
+        return statistics.median(self.calls[(layout, name)]) / self.listings
 
     def per_listing(self, layout: str, name: str) -> float:
         return statistics.median(self.totals[(layout, name)]) / self.listings
@@ -317,6 +346,7 @@ class Results:
                     "total_seconds_per_round": [round(t, 4) for t in self.totals[(layout, name)]],
                     "seconds_per_listing_median": round(self.per_listing(layout, name), 4),
                     "ratio_to_minimal": round(self.ratio(layout, name), 3),
+                    "browser_calls_per_listing": round(self.calls_per_listing(layout, name), 1),
                 }
                 for layout in self.layouts for name in ORDER
             },
@@ -338,13 +368,13 @@ def print_report(results: Results) -> None:
     print(f"One {m['photo_bytes'] / 1024:.0f} KB PNG photo per listing")
     how = f"median of {results.rounds} rounds" if results.rounds > 1 else "1 round"
     print(f"\nPublishing {results.listings} listings of one account, zero pacing ({how}):\n")
-    header = f"{'layout':<9}{'variant':<30}{'s/listing':>11}{'ratio to minimal':>18}"
+    header = f"{'layout':<9}{'variant':<30}{'s/listing':>11}{'ratio to minimal':>18}{'calls/listing':>15}"
     print(header)
     print("-" * len(header))
     for layout in results.layouts:
         for name in ORDER:
             print(f"{layout:<9}{LABELS[name]:<30}{results.per_listing(layout, name):>11.3f}"
-                  f"{results.ratio(layout, name):>17.2f}x")
+                  f"{results.ratio(layout, name):>17.2f}x{results.calls_per_listing(layout, name):>15.1f}")
     print()
     for layout in results.layouts:
         ratio = results.ratio(layout, ENGINE)
@@ -383,11 +413,13 @@ def run(listings: int, rounds: int, layouts: tuple[str, ...]) -> Results:
                         label = f"{layout}.{round_no}"
                         if name == MINIMAL:
                             cookies = [{"name": key, "value": session[key], "url": simulator.base_url} for key in ("c_user", "xs")]
-                            seconds = run_minimal(layout, simulator.base_url, cookies, photo, listings, label)
+                            with CallCounter() as counter:
+                                seconds = run_minimal(layout, simulator.base_url, cookies, photo, listings, label)
                         else:
                             posts = create_engine_posts(account, listings, photo_bytes, f"{label}.{name}")
-                            seconds = run_engine(operator, posts, trace=TRACE[name])
-                        results.add(layout, name, seconds)
+                            with CallCounter() as counter:
+                                seconds = run_engine(operator, posts, trace=TRACE[name])
+                        results.add(layout, name, seconds, counter.calls)
                         check_published(simulator, session["c_user"], f"{layout}/{LABELS[name]}", before + listings)
 
             from django.db import connection
