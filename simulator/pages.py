@@ -266,9 +266,16 @@ def _script_json(value) -> str:
     return json.dumps(value).replace("</", "<\\/")
 
 
+def promote_dialog() -> str:
+    """The promote offer as a page a publish lands on shows it: "Not now" closes it."""
+    return (f'<div role="dialog" aria-modal="true" aria-label="{DIALOG_STRINGS["boost_title"]}" class="{random_class()}">'
+            f'<h2>{DIALOG_STRINGS["boost_title"]}</h2><p>{DIALOG_STRINGS["boost_text"]}</p>'
+            f'<div role="button" tabindex="0" onclick="this.parentElement.remove()">{DIALOG_STRINGS["not_now"]}</div></div>')
+
+
 def create_item_page(*, locale: str = "en", renamed_title: bool = False,
                      slow_ms: int | None = None, page_id: str = "",
-                     daily_limit: bool = False) -> str:
+                     daily_limit: bool = False, options: dict | None = None) -> str:
     """The create-listing form, step 1 rendered by the server, the rest by create_item.js.
 
     renamed_title: the Title field's label reads "Listing title" (a markup change).
@@ -336,6 +343,9 @@ def create_item_page(*, locale: str = "en", renamed_title: bool = False,
         "publishUrl": "/marketplace/create/item/publish",
         "sellingUrl": "/marketplace/you/selling",
         "loginUrl": login_path("/marketplace/create/item"),
+        "lingerMs": (options or {}).get("linger_ms", 600),
+        "lingerButton": (options or {}).get("linger_button", "disabled"),
+        "publishing": "Publishing\u2026",
     }
     body = main(
         f'<div id="{ids["form"]}" class="{c()}" role="form" aria-label="Marketplace">{form_content}</div>'

@@ -289,8 +289,14 @@ class Handler(BaseHTTPRequestHandler):
         layout, _ = self.state.layout(self.c_user)
         listings, notice = self.state.listings(self.c_user), self.state.notice(self.c_user)
         if layout == "2026":
-            return self.send_html(HTTPStatus.OK, pages.selling_page_2026(listings, notice=notice))
-        self.send_html(HTTPStatus.OK, pages.selling_page(listings, notice=notice))
+            return self.send_landing(pages.selling_page_2026(listings, notice=notice))
+        self.send_landing(pages.selling_page(listings, notice=notice))
+
+    def send_landing(self, html: str) -> None:
+        """A page a publish may land on: with the promote offer, when one waits for this account."""
+        if self.c_user and self.state.promote_after(self.c_user):
+            html = html.replace("</body>", pages.promote_dialog() + "</body>", 1)
+        self.send_html(HTTPStatus.OK, html)
 
     def create_chooser(self):
         self.send_html(HTTPStatus.OK, pages.create_chooser_page())
@@ -303,13 +309,13 @@ class Handler(BaseHTTPRequestHandler):
         listing = self.state.listing(int(raw)) if raw.isdigit() and len(raw) < 19 else None
         if listing is None or listing["c_user"] != self.c_user:
             return self.send_html(HTTPStatus.NOT_FOUND, pages.not_found_page())
-        self.send_html(HTTPStatus.OK, pages.edit_page(listing))
+        self.send_landing(pages.edit_page(listing))
 
     def item(self, listing_id):
         listing = self.state.listing(int(listing_id)) if len(listing_id) < 19 else None
         if listing is None:
             return self.send_html(HTTPStatus.NOT_FOUND, pages.not_found_page())
-        self.send_html(HTTPStatus.OK, pages.item_page(listing))
+        self.send_landing(pages.item_page(listing))
 
     # -- the create-listing page and its publish endpoint -----------------------------------
     def create_item(self):
@@ -345,7 +351,7 @@ class Handler(BaseHTTPRequestHandler):
                 slow_ms=slow_ms, draft=draft, daily_limit=daily_limit))
         self.send_html(HTTPStatus.OK, pages.create_item_page(
             locale=locale, renamed_title=renamed is not None, slow_ms=slow_ms, page_id=page_id,
-            daily_limit=daily_limit))
+            daily_limit=daily_limit, options=options))
 
     def _read_upload(self):
         """A form the page posted: (fields name -> values, files), or None after answering 400."""
@@ -413,14 +419,14 @@ class Handler(BaseHTTPRequestHandler):
         if self.fire("publish_never_confirms"):
             return self.send_json(HTTPStatus.INTERNAL_SERVER_ERROR,
                                   {"error": pages.PUBLISH_FAILED_MESSAGE})
-        forced_boost = self.fire("boost_offer") is not None
+        promote = options.get("promote_dialog", "even_ids")
+        boost_offer = (self.fire("boost_offer") is not None or promote == "before"
+                       or (promote == "even_ids" and listing["id"] % 2 == 0))
+        self.state.promote_after(self.c_user, promote == "after" and not boost_offer)
         if layout == "2026":
             return self.send_json(HTTPStatus.OK, {
-                "id": listing["id"], "boosted": listing["boosted"], "boost_offer": forced_boost})
-        self.send_json(HTTPStatus.OK, {
-            "id": listing["id"],
-            "boost_offer": forced_boost or listing["id"] % 2 == 0,
-        })
+                "id": listing["id"], "boosted": listing["boosted"], "boost_offer": boost_offer})
+        self.send_json(HTTPStatus.OK, {"id": listing["id"], "boost_offer": boost_offer})
 
     def save_draft(self):
         """What the 2026 page posts whenever title, price or photos change."""

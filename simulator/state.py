@@ -67,8 +67,25 @@ def _count(value):
     return None if type(value) is int and value >= 0 else "a non-negative integer"
 
 
+def _linger(value):
+    return None if type(value) is int and 0 <= value <= 10000 else "an integer from 0 to 10000"
+
+
+# What follows a recorded publish, in every layout: where the promote (Boost) offer shows
+# ("even_ids": classic's old way, every even listing id; "before": on the form before the page
+# moves on; "after": on the page it lands on; "never"), how long the form stays on screen after
+# it (the last step drawn again), and whether that step's button is then disabled or enabled (a
+# click on it publishes again). README.md documents them.
+OPTIONS_AFTER_PUBLISH = {
+    "promote_dialog": ("even_ids", _choice("even_ids", "before", "after", "never")),
+    "linger_ms": (600, _linger),
+    "linger_button": ("disabled", _choice("disabled", "enabled")),
+}
+
 # The "2026" layout's options: name -> (default, validator). README.md documents each one.
 OPTIONS_2026 = {
+    **OPTIONS_AFTER_PUBLISH,
+    "promote_dialog": ("never", _choice("even_ids", "before", "after", "never")),
     "form_label": ("marketplace", _text(False)),
     "add_photos_first": (True, _bool),
     "draft": (True, _bool),
@@ -103,16 +120,13 @@ def resolve_layout(layout, options) -> tuple[str, dict]:
         options = {}
     if not isinstance(options, dict):
         raise LayoutError("options must be a JSON object")
-    if layout == "classic":
-        if options:
-            raise LayoutError(f"layout classic takes no options (got: {', '.join(sorted(options))})")
-        return layout, {}
-    unknown = sorted(set(options) - set(OPTIONS_2026))
+    known = OPTIONS_AFTER_PUBLISH if layout == "classic" else OPTIONS_2026
+    unknown = sorted(set(options) - set(known))
     if unknown:
-        raise LayoutError(f"unknown options for layout 2026: {', '.join(unknown)} "
-                          f"(known: {', '.join(OPTIONS_2026)})")
+        raise LayoutError(f"unknown options for layout {layout}: {', '.join(unknown)} "
+                          f"(known: {', '.join(known)})")
     resolved = {}
-    for name, (default, check) in OPTIONS_2026.items():
+    for name, (default, check) in known.items():
         value = options.get(name, default)
         problem = check(value)
         if problem:
@@ -205,6 +219,7 @@ class State:
         self._pages: dict[str, PageLoad] = {}  # page_id -> PageLoad (insertion ordered)
         self._loads: dict[str, deque] = {}  # c_user -> monotonic-ish times of create-page requests
         self._notices: dict[str, str] = {}  # c_user -> a notice for the selling page
+        self._promote_after: set[str] = set()  # accounts whose next landing page shows the promote offer
         self._visits: deque[dict] = deque(maxlen=VISIT_MEMORY)
 
     # -- sessions ---------------------------------------------------------------------------
@@ -300,6 +315,20 @@ class State:
                 self._notices.pop(c_user, None)
             else:
                 self._notices[c_user] = notice
+
+    def promote_after(self, c_user: str, show: bool | None = None) -> bool:
+        """With `show`, note (or forget) a promote offer for the next page this account lands on;
+        without, take it: whether one was waiting (it is then gone)."""
+        with self._lock:
+            if show is not None:
+                if show:
+                    self._promote_after.add(c_user)
+                else:
+                    self._promote_after.discard(c_user)
+                return show
+            waiting = c_user in self._promote_after
+            self._promote_after.discard(c_user)
+            return waiting
 
     def notice(self, c_user: str | None) -> str | None:
         with self._lock:
@@ -456,6 +485,7 @@ class State:
             self._pages.clear()
             self._loads.clear()
             self._notices.clear()
+            self._promote_after.clear()
             self._visits.clear()
 
 

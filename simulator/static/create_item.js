@@ -215,7 +215,7 @@
   }
 
   // -- step 3: review and publish ---------------------------------------------------------------
-  function showReview() {
+  function showReview(linger) {
     const f = state.fields;
     const delivery = [state.pickup && t.local_pickup, state.shipping && t.shipping].filter(Boolean).join(", ");
     const rows = [
@@ -226,9 +226,19 @@
     const summary = el("dl", {}, ...rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
     // Under the daily limit Publish stays disabled: the note above it says why.
     const publish = roleButton(t.publish, { "aria-label": t.publish,
-      "aria-disabled": cfg.dailyLimit ? "true" : "false" });
+      "aria-disabled": cfg.dailyLimit || linger === "disabled" ? "true" : "false" });
     onActivate(publish, () => doPublish(publish));
-    form.replaceChildren(el("div", {}, el("h2", {}, t.review), summary, dailyLimitNote(), publish));
+    // After a recorded publish Facebook may keep the step on screen a moment, drawn again: its
+    // Publish disabled under a spinner, or enabled as before (a click there publishes again).
+    const spinner = linger === "disabled"
+      ? el("div", { role: "progressbar", "aria-label": cfg.publishing }, cfg.publishing) : "";
+    form.replaceChildren(el("div", {}, el("h2", {}, t.review), summary, dailyLimitNote(), spinner, publish));
+  }
+  function lingerThen(url) {
+    // The form stays up for linger_ms before the page moves on; a second publish goes on at once.
+    if (!cfg.lingerMs || state.published > 1) return window.location.assign(url);
+    showReview(cfg.lingerButton);
+    setTimeout(() => window.location.assign(url), cfg.lingerMs);
   }
   function dailyLimitNote() {
     return cfg.dailyLimit ? el("div", {}, d.daily_limit) : "";
@@ -265,10 +275,11 @@
   function showBoost(id) {
     const notNow = roleButton(d.not_now);
     const boost = roleButton(d.boost);
-    notNow.addEventListener("click", () => window.location.assign(cfg.sellingUrl));
-    boost.addEventListener("click", () => window.location.assign(`/marketplace/item/${id}/`));
-    document.body.append(el("div", { role: "dialog", "aria-modal": "true", "aria-label": d.boost_title },
-      el("h2", {}, d.boost_title), el("p", {}, d.boost_text), notNow, boost));
+    const dialog = el("div", { role: "dialog", "aria-modal": "true", "aria-label": d.boost_title },
+      el("h2", {}, d.boost_title), el("p", {}, d.boost_text), notNow, boost);
+    notNow.addEventListener("click", () => { dialog.remove(); lingerThen(cfg.sellingUrl); });
+    boost.addEventListener("click", () => { dialog.remove(); lingerThen(`/marketplace/item/${id}/`); });
+    document.body.append(dialog);
   }
   async function doPublish(publish) {
     if (state.publishing) return;
@@ -301,8 +312,9 @@
     }
     state.publishing = false;
     if (response.ok && typeof data.id === "number") {
-      if (data.boost_offer) showBoost(data.id);
-      else window.location.assign(cfg.sellingUrl);
+      state.published = (state.published || 0) + 1;
+      if (data.boost_offer && state.published === 1) showBoost(data.id);
+      else lingerThen(cfg.sellingUrl);
     } else if (data.duplicate) {
       window.location.assign(cfg.sellingUrl);
     } else if (data.dialog) {

@@ -575,6 +575,15 @@
   }
   function onFooter(button) {
     if (button !== footerButton || modalOpen()) return;
+    if (state.lingering) {
+      // The step drawn again after a publish: disabled, nothing; enabled, a second copy.
+      if (state.lingering === "enabled" && !state.again) {
+        state.again = true;
+        state.recorded = null;
+        publish();
+      }
+      return;
+    }
     if (o.aria_disabled && button.getAttribute("aria-disabled") === "true") return;
     if (isLastStep() && state.recorded) return askToLeave(); // after "Stay on page"
     if (!stepComplete()) {
@@ -641,6 +650,23 @@
     });
   }
   function finish() {
+    // After a recorded publish Facebook may keep the last step on screen a moment, drawn again:
+    // its button disabled under a spinner, or enabled as before (a click there publishes again).
+    if (o.linger_ms && !state.lingering) {
+      state.lingering = o.linger_button;
+      showStep(state.step);
+      if (o.linger_button === "disabled") {
+        footerButton.setAttribute("aria-disabled", "true");
+        footerButton.before(el("div", { role: "progressbar", "aria-label": "Publishing\u2026" }, "Publishing\u2026"));
+      }
+      setTimeout(leaveNow, o.linger_ms);
+      return;
+    }
+    leaveNow();
+  }
+  function leaveNow() {
+    if (state.left) return;
+    state.left = true;
     const id = state.recorded.id;
     state.leaving = true;
     if (o.after_publish === "item") return goTo(`/marketplace/item/${id}/`);

@@ -755,6 +755,7 @@ def test_layout_api_validates_names_and_fills_every_default(sim):
     assert sim.call("POST", "/__sim__/layout", {"c_user": c_user, "layout": "2026",
                                                 "options": {"steps": 2}})[0] == HTTPStatus.NO_CONTENT
     assert sim.layout(c_user) == {"layout": "2026", "draft": None, "options": {
+        "promote_dialog": "never", "linger_ms": 600, "linger_button": "disabled",
         "form_label": "marketplace", "add_photos_first": True, "draft": True,
         "category_trigger": "button", "category_chips": True, "description": "always",
         "location_step": 2, "location_role": "combobox", "prefill_location": "Round Rock, Texas",
@@ -762,6 +763,14 @@ def test_layout_api_validates_names_and_fills_every_default(sim):
         "boost_default_on": True, "final_button": "Next", "aria_disabled": False,
         "leave_dialog": True, "after_publish": "item", "review_link": True, "block_after_loads": 120,
     }}
+    # Classic takes the after-publish options only, each checked.
+    assert sim.call("POST", "/__sim__/layout", {"c_user": c_user, "layout": "classic",
+                                                "options": {"linger_ms": 2000}})[0] == HTTPStatus.NO_CONTENT
+    assert sim.layout(c_user)["options"] == {"promote_dialog": "even_ids", "linger_ms": 2000, "linger_button": "disabled"}
+    for bad in ({"linger_ms": 10001}, {"linger_button": "maybe"}, {"promote_dialog": "sometimes"}):
+        status, body = sim.call("POST", "/__sim__/layout", {"c_user": c_user, "layout": "classic", "options": bad})
+        assert status == 400 and next(iter(bad)) in body["error"]
+    sim.call("POST", "/__sim__/layout", {"c_user": c_user, "layout": "2026", "options": {"steps": 2}})
     # A new session for the same email keeps the layout; one that names a layout sets it.
     sim.session("ann@example.com")
     assert sim.layout(c_user)["layout"] == "2026"
