@@ -14,7 +14,7 @@ FORM = """<!doctype html><html lang="en"><body><div role="form" aria-label="Mark
 <script>{}</script></body></html>"""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not the session's: other modules start Playwright's sync API of their own
 def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(find_chromium()), args=launch_args(), headless=True)
