@@ -14,7 +14,7 @@ from accounts.selectors import ERROR, HEALTHY, accounts_for, accounts_health
 from dashboard.forms import ErrorFilterForm
 from driver import identity
 from driver.proxy import masked as masked_proxy
-from postings.models import MarketplacePost, PostingJob, default_delivery
+from postings.models import MAX_SKU_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MarketplacePost, PostingJob, default_delivery
 from postings.selectors import error_logs_for, job_for, jobs_for, posts_for, previews_for, reap_stale
 from postings.serializers import ErrorLogSerializer, JobSerializer, PreviewSerializer
 
@@ -85,6 +85,9 @@ def _listing_form(request, post):
         "categories": MARKETPLACE_CATEGORIES,
         "delivery_options": MarketplacePost.Delivery.values,
         "chosen_delivery": post.delivery if post else default_delivery(),
+        "max_tags": MAX_TAGS,
+        "max_tag_length": MAX_TAG_LENGTH,
+        "max_sku_length": MAX_SKU_LENGTH,
     })
 
 

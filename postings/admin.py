@@ -2,7 +2,30 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 
-from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob, PostingPreview
+from postings.models import (
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    ErrorLog,
+    MarketplacePost,
+    PostImage,
+    PostingJob,
+    PostingPreview,
+    clean_tags,
+)
+
+
+class TagsFormField(forms.CharField):
+    """Product tags written as one line, "oak, desk, solid wood", stored as the list clean_tags makes of it.
+
+    A comma separates tags here (a tag cannot hold one), and an empty piece, as after a last comma, is no tag.
+    """
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        pieces = [piece for piece in (super().to_python(value) or "").split(",") if piece.strip()]
+        return clean_tags(pieces)
 
 
 class PostImageInline(admin.TabularInline):
@@ -15,11 +38,11 @@ class PostImageInline(admin.TabularInline):
 @admin.register(MarketplacePost)
 class MarketplacePostAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "title", "account", "price", "condition", "delivery", "hide_from_friends", "status", "retry_count",
-        "posted_at", "created_at",
+        "id", "title", "sku", "account", "price", "condition", "delivery", "hide_from_friends", "status",
+        "retry_count", "posted_at", "created_at",
     ]
     list_filter = ["status", "condition", "hide_from_friends", "account__owner", "account"]
-    search_fields = ["title", "description", "category", "account__email"]
+    search_fields = ["title", "description", "category", "sku", "account__email"]
     readonly_fields = ["created_at", "updated_at"]
     list_select_related = ["account"]
     inlines = [PostImageInline]
@@ -30,6 +53,12 @@ class MarketplacePostAdmin(admin.ModelAdmin):
             # Checkboxes rather than a JSON text area: at least one, each once, Marketplace's names only.
             return forms.MultipleChoiceField(
                 choices=MarketplacePost.Delivery.choices, widget=forms.CheckboxSelectMultiple, label="Delivery",
+            )
+        if db_field.name == "tags":
+            return TagsFormField(
+                required=False, label="Tags", widget=admin.widgets.AdminTextInputWidget,
+                help_text=f"Separated by commas: at most {MAX_TAGS}, each 1-{MAX_TAG_LENGTH} characters, "
+                "none repeated (ignoring case).",
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 

@@ -1,7 +1,9 @@
+import json
 import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -11,6 +13,72 @@ from accounts.models import FacebookAccount
 def default_delivery() -> list[str]:
     """A new listing offers a public meetup, as Marketplace's form does by default."""
     return [MarketplacePost.Delivery.PUBLIC_MEETUP.value]
+
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
+MAX_SKU_LENGTH = 50
+# Every line boundary str.splitlines() knows: a tag or an SKU is one line of Marketplace's form.
+LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _shown(value) -> str:
+    """A value as a message quotes it: as JSON, cut at about 30 characters, with every character that
+    does not print escaped (a line break shows as \\n, a lone surrogate as \\ud800, which UTF-8 cannot hold)."""
+    if isinstance(value, str):
+        text = json.dumps(value if len(value) <= 30 else f"{value[:30]}\u2026", ensure_ascii=False)
+    else:
+        text = json.dumps(value, ensure_ascii=False)
+        text = text if len(text) <= 30 else f"{text[:30]}\u2026"
+    return "".join(char if char.isprintable() else char.encode("unicode_escape", "backslashreplace").decode()
+                   for char in text)
+
+
+def clean_tags(value) -> list[str]:
+    """A listing's product tags as stored: each stripped of surrounding whitespace.
+
+    Raises ValidationError with every problem: not a list, more than MAX_TAGS, a tag that is not a
+    string, holds a lone surrogate (no UTF-8 can store it), is empty, is longer than MAX_TAG_LENGTH,
+    holds a comma (Facebook ends a tag at a comma) or a line break, or repeats an earlier one ignoring case.
+    """
+    if not isinstance(value, list):
+        raise ValidationError(
+            f"Expected a list of at most {MAX_TAGS} tags, each a string of 1-{MAX_TAG_LENGTH} characters."
+        )
+    if len(value) > MAX_TAGS:
+        raise ValidationError(f"At most {MAX_TAGS} tags; {len(value)} were given.")
+    tags, problems = [], []
+    earlier = {}  # casefolded tag -> (its number, the tag)
+    for number, tag in enumerate(value, start=1):
+        if not isinstance(tag, str):
+            problems.append(f"Tag {number} is not a string: {_shown(tag)}.")
+            continue
+        tag = tag.strip()
+        if surrogate := next((char for char in tag if "\ud800" <= char <= "\udfff"), None):
+            problems.append(f"Tag {number} holds a surrogate character (U+{ord(surrogate):04X}), which is not text.")
+        elif not tag:
+            problems.append(f"Tag {number} is empty.")
+        elif len(tag) > MAX_TAG_LENGTH:
+            problems.append(f"Tag {number} ({_shown(tag)}) is {len(tag)} characters; at most {MAX_TAG_LENGTH}.")
+        elif "," in tag:
+            problems.append(f"Tag {number} ({_shown(tag)}) holds a comma, which Facebook reads as the end of a tag.")
+        elif any(mark in tag for mark in LINE_BREAKS):
+            problems.append(f"Tag {number} ({_shown(tag)}) holds a line break.")
+        elif tag.casefold() in earlier:
+            first, same = earlier[tag.casefold()]
+            problems.append(f"Tag {number} ({_shown(tag)}) repeats tag {first} ({_shown(same)}), ignoring case.")
+        else:
+            earlier[tag.casefold()] = (number, tag)
+            tags.append(tag)
+    if problems:
+        raise ValidationError(problems)
+    return tags
+
+
+def validate_sku(value: str) -> None:
+    """An SKU is typed into one line of Marketplace's form."""
+    if any(mark in value for mark in LINE_BREAKS):
+        raise ValidationError("An SKU is one line: it may not hold a line break.")
 
 
 class MarketplacePost(models.Model):
@@ -45,6 +113,9 @@ class MarketplacePost(models.Model):
     # A non-empty list of Delivery values without repeats (the API checks it).
     delivery = models.JSONField(default=default_delivery)
     hide_from_friends = models.BooleanField(default=False)
+    # Product tags as clean_tags leaves them, and the seller's own stock-keeping code.
+    tags = models.JSONField(default=list, blank=True, validators=[clean_tags])
+    sku = models.CharField(max_length=MAX_SKU_LENGTH, blank=True, validators=[validate_sku])
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error_message = models.TextField(blank=True)

@@ -2,6 +2,7 @@ import json
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -12,7 +13,18 @@ from rest_framework.utils import html
 from accounts.models import FacebookAccount
 from accounts.selectors import accounts_for
 from config.serializers import IdField, RejectUnknownFieldsMixin
-from postings.models import ErrorLog, MarketplacePost, PostImage, PostingJob, PostingPreview
+from postings.models import (
+    MAX_SKU_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    ErrorLog,
+    MarketplacePost,
+    PostImage,
+    PostingJob,
+    PostingPreview,
+    clean_tags,
+    validate_sku,
+)
 from postings.selectors import in_flight_posts
 
 # What Marketplace takes and Pillow can check; the stored file gets the format's own suffix.
@@ -97,6 +109,53 @@ class DeliveryField(serializers.ListField):
         return list(value)
 
 
+# models.LINE_BREAKS as the regex escapes a reader of the schema can read.
+_LINE_BREAKS_PATTERN = r"\n\r\v\f\x1c-\x1e\x85\u2028\u2029"
+
+
+@extend_schema_field({
+    "type": "array",
+    "items": {
+        # No comma and no line break (models.LINE_BREAKS).
+        "type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH, "pattern": f"^[^,{_LINE_BREAKS_PATTERN}]*$",
+    },
+    "maxItems": MAX_TAGS,
+    "uniqueItems": True,
+})
+class TagsField(serializers.ListField):
+    """Product tags: a list of at most MAX_TAGS strings, each stripped, checked by clean_tags."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.CharField(), **kwargs)
+
+    def to_internal_value(self, data):
+        if html.is_html_input(data):
+            data = html.parse_html_list(data, default=[])
+        try:
+            return clean_tags(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+    def to_representation(self, value):
+        return list(value)
+
+
+# "+", not "*": drf-spectacular offers "" as a oneOf of its own beside a pattern, which must not match it too.
+@extend_schema_field({"type": "string", "maxLength": MAX_SKU_LENGTH, "pattern": f"^[^{_LINE_BREAKS_PATTERN}]+$"})
+class SkuField(serializers.CharField):
+    """The seller's own stock-keeping code: one line of text, stripped (a number is refused, not made text)."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=MAX_SKU_LENGTH, allow_blank=True, validators=[validate_sku], **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class PostImageSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="Served only to the owning operator.")
 
@@ -122,6 +181,17 @@ class PostSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     hide_from_friends = StrictBooleanField(
         required=False, help_text="Publish the listing hidden from the account's Facebook friends (default false)."
     )
+    tags = TagsField(
+        required=False,
+        help_text=f"Product tags (default []): at most {MAX_TAGS}, each 1-{MAX_TAG_LENGTH} characters once "
+        "surrounding whitespace is stripped, without a comma (Facebook ends a tag at one) or a line break, "
+        "none repeated ignoring case.",
+    )
+    sku = SkuField(
+        required=False,
+        help_text=f"The seller's SKU (default \"\"): at most {MAX_SKU_LENGTH} characters, surrounding whitespace "
+        "stripped, one line.",
+    )
     images = PostImageSerializer(many=True, read_only=True)
     # Not a URLField: its schema would promise a URI, and the field is "" until the post is posted.
     listing_url = serializers.CharField(read_only=True, help_text="The listing on Marketplace; empty until posted.")
@@ -131,8 +201,8 @@ class PostSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         model = MarketplacePost
         fields = [
             "id", "account", "title", "description", "price", "category", "condition", "location",
-            "delivery", "hide_from_friends", "images", "status", "error_message", "retry_count", "listing_url",
-            "posted_at", "created_at", "updated_at", "error_logs_url",
+            "delivery", "hide_from_friends", "tags", "sku", "images", "status", "error_message", "retry_count",
+            "listing_url", "posted_at", "created_at", "updated_at", "error_logs_url",
         ]
         read_only_fields = [
             "status", "error_message", "retry_count", "posted_at", "created_at", "updated_at",

@@ -175,7 +175,7 @@ def listing_of(post: MarketplacePost) -> Listing:
     return Listing(
         title=post.title, price=post.price, category=post.category, condition=post.condition,
         location=post.location, description=post.description, delivery=tuple(post.delivery),
-        hide_from_friends=post.hide_from_friends,
+        hide_from_friends=post.hide_from_friends, tags=tuple(post.tags), sku=post.sku,
     )
 
 

@@ -220,6 +220,80 @@ def test_the_admin_edits_a_posts_delivery_options_as_checkboxes(client, admin_ro
     assert re.search(r'<input type="checkbox" name="hide_from_friends"', content)
 
 
+def admin_change_form(post: MarketplacePost, **changes) -> dict:
+    """A post's admin change form as the browser submits it, unchanged but for `changes`."""
+    data = {
+        "account": post.account_id, "title": post.title, "description": post.description, "price": str(post.price),
+        "category": post.category, "condition": post.condition, "location": post.location, "delivery": post.delivery,
+        "tags": ", ".join(post.tags), "sku": post.sku, "status": post.status, "error_message": post.error_message,
+        "retry_count": post.retry_count, "listing_url": post.listing_url, "posted_at_0": "", "posted_at_1": "",
+        "claimed_by": "", "images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0", "images-MIN_NUM_FORMS": "0",
+        "images-MAX_NUM_FORMS": "1000",
+    }
+    return data | changes
+
+
+def test_the_admin_shows_a_posts_tags_as_one_line_separated_by_commas_and_its_sku(client, admin_rows):
+    client.force_login(admin_rows["superuser"])
+    post = admin_rows["post"]
+    MarketplacePost.objects.filter(pk=post.pk).update(tags=["road bike", "steel"], sku="BIKE-7")
+
+    content = client.get(reverse("admin:postings_marketplacepost_change", args=[post.pk])).content.decode()
+
+    assert re.search(r'<input type="text" name="tags" value="road bike, steel" class="vTextField"', content)
+    assert re.search(r'<input type="text" name="sku" value="BIKE-7" class="vTextField" maxlength="50"', content)
+
+
+def test_the_admin_change_form_saves_the_tags_and_the_sku(client, admin_rows):
+    client.force_login(admin_rows["superuser"])
+    post = admin_rows["post"]
+    url = reverse("admin:postings_marketplacepost_change", args=[post.pk])
+
+    response = client.post(url, admin_change_form(post, tags=" road bike,steel ,, vintage, ", sku="  BIKE-7 "))
+
+    assert response.status_code == HTTPStatus.FOUND, response.context["adminform"].form.errors
+    post.refresh_from_db()
+    assert (post.tags, post.sku) == (["road bike", "steel", "vintage"], "BIKE-7")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "errors"),
+    [
+        pytest.param(
+            {"tags": "steel, Steel"}, "tags", ['Tag 2 ("Steel") repeats tag 1 ("steel"), ignoring case.'],
+            id="a repeated tag",
+        ),
+        pytest.param(
+            {"tags": "x" * 51}, "tags", [f'Tag 1 ("{"x" * 30}\u2026") is 51 characters; at most 50.'], id="a long tag",
+        ),
+        pytest.param(
+            {"tags": ", ".join(f"t{n}" for n in range(21))}, "tags", ["At most 20 tags; 21 were given."],
+            id="21 tags",
+        ),
+        pytest.param({"tags": "red\nblue"}, "tags", ['Tag 1 ("red\\nblue") holds a line break.'], id="a newline"),
+        pytest.param(
+            {"sku": "s" * 51}, "sku", ["Ensure this value has at most 50 characters (it has 51)."], id="a long sku",
+        ),
+        pytest.param(
+            {"sku": "BIKE\n7"}, "sku", ["An SKU is one line: it may not hold a line break."], id="an sku of two lines",
+        ),
+    ],
+)
+def test_the_admin_refuses_bad_tags_or_a_bad_sku_and_keeps_the_post(client, admin_rows, changes, field, errors):
+    client.force_login(admin_rows["superuser"])
+    post = admin_rows["post"]
+    MarketplacePost.objects.filter(pk=post.pk).update(tags=["steel"], sku="BIKE-7")
+    post.refresh_from_db()
+    url = reverse("admin:postings_marketplacepost_change", args=[post.pk])
+
+    response = client.post(url, admin_change_form(post, title="Renamed", **changes))
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["adminform"].form.errors == {field: errors}
+    post.refresh_from_db()
+    assert (post.title, post.tags, post.sku) == ("Vintage road bike", ["steel"], "BIKE-7")
+
+
 def test_admin_is_closed_to_anonymous_visitors(client, admin_rows):
     response = client.get(reverse("admin:postings_marketplacepost_changelist"))
 

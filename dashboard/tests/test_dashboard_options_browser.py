@@ -1,4 +1,5 @@
-"""The dashboard's listing options, dry-run previews and failure evidence in headless Chromium.
+"""The dashboard's listing options (delivery, hide from friends, tags, SKU), dry-run previews and
+failure evidence in headless Chromium.
 
 uvicorn serves config.asgi on this test's database; the rows a page shows are made through the
 services (no posting worker runs), and the operator works through the pages as in a browser (the
@@ -61,6 +62,38 @@ def test_a_listing_saves_its_delivery_options_refusing_none_and_its_edit_page_ke
     assert (post.title, post.delivery, post.hide_from_friends) == (
         "Oak dining table, seats six", ["Door pickup", "Door drop-off"], True,
     )
+
+
+def test_a_listing_saves_its_comma_separated_tags_and_sku_refusing_a_repeat_and_its_edit_page_keeps_them(
+    page, account,
+):
+    page.goto(f"{page.base}/listings/new/")
+    page.locator('input[name="title"]').fill("Oak dining table")
+    page.locator('input[name="price"]').fill("120")
+    page.locator('input[name="category"]').fill("Furniture")
+    page.locator('input[name="location"]').fill("Austin, TX")
+    page.get_by_label("Tags").fill("oak, solid wood, Oak")
+    page.get_by_label("SKU").fill("  TBL-0007 ")
+
+    page.get_by_role("button", name="Save listing").click()
+    expect(page.locator('[data-error-for="tags"]')).to_have_text('Tag 3 ("Oak") repeats tag 1 ("oak"), ignoring case.')
+    expect(page.locator('label.field.invalid input[name="tags"]')).to_be_focused()  # beside the field, marked
+    assert not MarketplacePost.objects.exists()
+
+    page.get_by_label("Tags").fill(" oak ,solid wood,, dining table, ")
+    page.get_by_role("button", name="Save listing").click()
+    expect(page).to_have_url(f"{page.base}/")
+    post = MarketplacePost.objects.get()
+    assert (post.tags, post.sku) == (["oak", "solid wood", "dining table"], "TBL-0007")
+
+    page.goto(f"{page.base}/listings/{post.pk}/edit/")
+    expect(page.get_by_label("Tags")).to_have_value("oak, solid wood, dining table")
+    expect(page.get_by_label("SKU")).to_have_value("TBL-0007")
+    page.get_by_label("Tags").fill("")
+    page.get_by_role("button", name="Save listing").click()
+    expect(page).to_have_url(f"{page.base}/")
+    post.refresh_from_db()
+    assert (post.tags, post.sku) == ([], "TBL-0007")
 
 
 def test_a_dry_runs_page_shows_its_badge_and_each_last_step_full_size_on_a_click(page, operator, account):

@@ -267,6 +267,33 @@ def test_the_listing_form_script_sends_the_delivery_options_and_the_flag():
     assert 'body.hide_from_friends = fields.has("hide_from_friends")' in script
 
 
+def test_a_new_listing_offers_empty_tags_and_sku_with_their_limits(operator, owned):
+    content = page_client(operator).get("/listings/new/").content.decode()
+
+    assert '<input type="text" name="tags" placeholder="oak, desk, solid wood" value="">' in content
+    assert "Separated by commas: at most 20, each up to 50 characters." in content
+    assert '<input type="text" name="sku" maxlength="50" value="">' in content
+    assert '<span class="field-error" data-error-for="tags"></span>' in content
+    assert '<span class="field-error" data-error-for="sku"></span>' in content
+
+
+def test_editing_a_listing_shows_its_tags_separated_by_commas_and_its_sku(operator, owned):
+    post = owned["post"]
+    MarketplacePost.objects.filter(pk=post.pk).update(tags=["oak", "seats <six>"], sku="TBL-\"7\"")
+
+    content = page_client(operator).get(f"/listings/{post.pk}/edit/").content.decode()
+
+    assert 'name="tags" placeholder="oak, desk, solid wood" value="oak, seats &lt;six&gt;">' in content
+    assert '<input type="text" name="sku" maxlength="50" value="TBL-&quot;7&quot;">' in content
+
+
+def test_the_listing_form_script_sends_the_tags_as_a_list_and_the_sku():
+    script = (Path(__file__).parents[1] / "static" / "dashboard" / "app.js").read_text()
+
+    assert '"description", "location", "sku"]) {' in script
+    assert 'body.tags = (fields.get("tags") || "").toString().split(",").map((tag) => tag.trim())' in script
+
+
 # Dry runs
 
 

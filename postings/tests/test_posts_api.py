@@ -1,4 +1,5 @@
 """/api/posts/ and /api/posts/<id>/: create, list, filter, change and delete listings."""
+import re
 from http import HTTPStatus
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 
 from postings.models import MarketplacePost, PostImage
 from postings.tests.factories import AccountFactory, PostFactory, PostImageFactory
+from postings.worker import listing_of
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +75,8 @@ def test_create_answers_the_whole_pending_post_and_stores_it(api, account):
         "location": "Austin, TX",
         "delivery": ["Public meetup"],
         "hide_from_friends": False,
+        "tags": [],
+        "sku": "",
         "images": [],
         "status": "pending",
         "error_message": "",
@@ -212,6 +216,250 @@ def test_the_schema_lists_the_delivery_options_as_an_enum(api):
         enum = schema["components"]["schemas"][delivery["items"]["$ref"].rsplit("/", 1)[-1]]
         assert enum["enum"] == ["Public meetup", "Door pickup", "Door drop-off"]
         assert schema["components"]["schemas"][name]["properties"]["hide_from_friends"]["type"] == "boolean"
+
+
+# Tags and SKU
+
+LONG = "x" * 51
+CUT = f'"{"x" * 30}\u2026"'  # how a message quotes a long tag
+
+
+def test_tags_and_sku_are_stored_stripped_and_answered_after_the_delivery_options(api, account):
+    body = valid_body(account) | {"tags": [" oak ", "Solid wood", "desk"], "sku": "  DSK-0042 "}
+
+    response = api.post(LIST_URL, body, format="json")
+
+    assert response.status_code == HTTPStatus.CREATED
+    post = MarketplacePost.objects.get()
+    assert (post.tags, post.sku) == (["oak", "Solid wood", "desk"], "DSK-0042")
+    assert list(response.json())[8:12] == ["delivery", "hide_from_friends", "tags", "sku"]
+    assert {key: response.json()[key] for key in ("tags", "sku")} == {
+        "tags": ["oak", "Solid wood", "desk"], "sku": "DSK-0042",
+    }
+
+
+def test_every_post_answer_carries_the_tags_and_the_sku(api, account):
+    post = PostFactory(account=account, tags=["oak", "desk"], sku="DSK-1")
+
+    answers = [
+        api.get(detail_url(post)).json(),
+        api.get(LIST_URL).json()["results"][0],
+        api.patch(detail_url(post), {"title": "Walnut desk"}, format="json").json(),
+    ]
+
+    assert [(answer["tags"], answer["sku"]) for answer in answers] == [(["oak", "desk"], "DSK-1")] * 3
+
+
+def test_twenty_tags_of_fifty_characters_and_an_sku_of_fifty_are_accepted(api, account):
+    tags = [f"{n:02d}" + "t" * 48 for n in range(20)]
+    body = valid_body(account) | {"tags": tags, "sku": f"  {'s' * 50}  "}
+
+    response = api.post(LIST_URL, body, format="json")
+
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    post = MarketplacePost.objects.get()
+    assert (post.tags, post.sku) == (tags, "s" * 50)
+
+
+def test_an_sku_of_only_spaces_is_stored_empty(api, account):
+    response = api.post(LIST_URL, valid_body(account) | {"sku": "   "}, format="json")
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert MarketplacePost.objects.get().sku == ""
+
+
+BAD_TAGS = [
+    pytest.param(
+        "oak, desk", ["Expected a list of at most 20 tags, each a string of 1-50 characters."], id="a string",
+    ),
+    pytest.param(
+        {"oak": True}, ["Expected a list of at most 20 tags, each a string of 1-50 characters."], id="an object",
+    ),
+    pytest.param(None, ["This field may not be null."], id="null"),
+    pytest.param([f"tag {n}" for n in range(21)], ["At most 20 tags; 21 were given."], id="21 tags"),
+    pytest.param(["oak", 7], ["Tag 2 is not a string: 7."], id="a number"),
+    pytest.param([None], ["Tag 1 is not a string: null."], id="a null tag"),
+    pytest.param([["oak"]], ['Tag 1 is not a string: ["oak"].'], id="a list as a tag"),
+    pytest.param([""], ["Tag 1 is empty."], id="empty"),
+    pytest.param(["oak", "   "], ["Tag 2 is empty."], id="only spaces"),
+    pytest.param([LONG], [f"Tag 1 ({CUT}) is 51 characters; at most 50."], id="51 characters"),
+    pytest.param(
+        ["red, blue"], ['Tag 1 ("red, blue") holds a comma, which Facebook reads as the end of a tag.'], id="a comma",
+    ),
+    pytest.param(["red\nblue"], ['Tag 1 ("red\\nblue") holds a line break.'], id="a newline"),
+    pytest.param(["red\r\nblue"], ['Tag 1 ("red\\r\\nblue") holds a line break.'], id="a carriage return"),
+    pytest.param(["red\u2028blue"], ['Tag 1 ("red\\u2028blue") holds a line break.'], id="a line separator"),
+    pytest.param(["Oak", "desk", "oak"], ['Tag 3 ("oak") repeats tag 1 ("Oak"), ignoring case.'], id="duplicate"),
+    pytest.param(
+        ["oak", " oak "], ['Tag 2 ("oak") repeats tag 1 ("oak"), ignoring case.'], id="duplicate once stripped",
+    ),
+    pytest.param(
+        ["", 7, "desk", "DESK"],
+        ["Tag 1 is empty.", "Tag 2 is not a string: 7.", 'Tag 4 ("DESK") repeats tag 3 ("desk"), ignoring case.'],
+        id="every problem at once",
+    ),
+]
+
+BAD_SKUS = [
+    pytest.param("s" * 51, ["Ensure this field has no more than 50 characters."], id="51 characters"),
+    pytest.param(42, ["Must be a string."], id="a number"),
+    pytest.param(["DSK-1"], ["Must be a string."], id="a list"),
+    pytest.param(None, ["This field may not be null."], id="null"),
+    pytest.param("DSK\n1", ["An SKU is one line: it may not hold a line break."], id="a newline"),
+]
+
+
+@pytest.mark.parametrize(("tags", "errors"), BAD_TAGS)
+def test_bad_tags_on_create_are_a_400_naming_the_tags_and_nothing_is_stored(api, account, tags, errors):
+    response = api.post(LIST_URL, valid_body(account) | {"tags": tags}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"tags": errors}
+    assert not MarketplacePost.objects.exists()
+
+
+@pytest.mark.parametrize(("sku", "errors"), BAD_SKUS)
+def test_a_bad_sku_on_create_is_a_400_naming_the_sku_and_nothing_is_stored(api, account, sku, errors):
+    response = api.post(LIST_URL, valid_body(account) | {"sku": sku}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"sku": errors}
+    assert not MarketplacePost.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("tags", "errors"),
+    [
+        pytest.param(r'["\ud800"]', ["Tag 1 holds a surrogate character (U+D800), which is not text."], id="alone"),
+        pytest.param(
+            r'["red, \udfff"]', ["Tag 1 holds a surrogate character (U+DFFF), which is not text."], id="beside a comma",
+        ),
+        pytest.param(r'[["\ud800"]]', [r'Tag 1 is not a string: ["\ud800"].'], id="in a list"),
+    ],
+)
+def test_a_lone_surrogate_in_the_tags_is_a_400_and_never_quoted_raw(api, account, tags, errors):
+    raw = f'{{"account": {account.pk}, "title": "Oak desk", "price": 1, "category": "Furniture", "tags": {tags}}}'
+
+    response = api.post(LIST_URL, data=raw, content_type="application/json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"tags": errors}
+    assert not MarketplacePost.objects.exists()
+
+
+def unchanged(post: MarketplacePost) -> tuple:
+    """What a refused change must leave as it was."""
+    post = MarketplacePost.objects.get(pk=post.pk)
+    return post.title, post.tags, post.sku, post.updated_at
+
+
+@pytest.mark.parametrize(("tags", "errors"), BAD_TAGS)
+def test_patching_bad_tags_is_a_400_and_leaves_the_post_as_it_was(api, account, tags, errors):
+    post = PostFactory(account=account, tags=["oak"], sku="DSK-1")
+    before = unchanged(post)
+
+    response = api.patch(detail_url(post), {"title": "Walnut desk", "tags": tags}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"tags": errors}
+    assert unchanged(post) == before
+
+
+@pytest.mark.parametrize(("sku", "errors"), BAD_SKUS)
+def test_patching_a_bad_sku_is_a_400_and_leaves_the_post_as_it_was(api, account, sku, errors):
+    post = PostFactory(account=account, tags=["oak"], sku="DSK-1")
+    before = unchanged(post)
+
+    response = api.patch(detail_url(post), {"title": "Walnut desk", "sku": sku}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"sku": errors}
+    assert unchanged(post) == before
+
+
+def test_patching_the_tags_and_the_sku_replaces_them(api, account):
+    post = PostFactory(account=account, tags=["oak", "desk"], sku="DSK-1")
+
+    response = api.patch(detail_url(post), {"tags": [" walnut "], "sku": " DSK-2 "}, format="json")
+
+    assert response.status_code == HTTPStatus.OK
+    assert (response.json()["tags"], response.json()["sku"]) == (["walnut"], "DSK-2")
+    post.refresh_from_db()
+    assert (post.tags, post.sku) == (["walnut"], "DSK-2")
+
+
+def test_patching_an_empty_list_and_an_empty_sku_clears_them(api, account):
+    post = PostFactory(account=account, tags=["oak"], sku="DSK-1")
+
+    response = api.patch(detail_url(post), {"tags": [], "sku": ""}, format="json")
+
+    assert response.status_code == HTTPStatus.OK
+    post.refresh_from_db()
+    assert (post.tags, post.sku) == ([], "")
+
+
+def test_patching_other_fields_keeps_the_tags_and_the_sku(api, account):
+    post = PostFactory(account=account, tags=["oak"], sku="DSK-1")
+
+    response = api.patch(detail_url(post), {"title": "Walnut desk"}, format="json")
+
+    assert response.status_code == HTTPStatus.OK
+    post.refresh_from_db()
+    assert (post.title, post.tags, post.sku) == ("Walnut desk", ["oak"], "DSK-1")
+
+
+def test_patching_the_tags_of_a_post_being_posted_is_a_conflict_and_changes_nothing(api, account):
+    post = PostFactory(account=account, tags=["oak"], sku="DSK-1", status=MarketplacePost.Status.POSTING)
+    before = unchanged(post)
+
+    response = api.patch(detail_url(post), {"tags": ["walnut"], "sku": "DSK-2"}, format="json")
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert unchanged(post) == before
+
+
+def test_another_operator_patching_the_tags_gets_404_and_nothing_changes(other_api, account):
+    post = PostFactory(account=account, tags=["oak"], sku="DSK-1")
+    before = unchanged(post)
+
+    response = other_api.patch(detail_url(post), {"tags": ["stolen"], "sku": "STOLEN"}, format="json")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert unchanged(post) == before
+
+
+def test_a_form_upload_may_send_the_tags_as_repeated_fields(api, account):
+    body = valid_body(account) | {"tags": ["oak", " desk "], "sku": "DSK-1"}
+
+    response = api.post(LIST_URL, body, format="multipart")
+
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    post = MarketplacePost.objects.get()
+    assert (post.tags, post.sku) == (["oak", "desk"], "DSK-1")
+
+
+def test_the_driver_is_given_the_tags_and_the_sku_as_stored(api, account):
+    api.post(LIST_URL, valid_body(account) | {"tags": [" oak ", "desk"], "sku": " DSK-1 "}, format="json")
+
+    listing = listing_of(MarketplacePost.objects.get())
+
+    assert (listing.tags, listing.sku) == (("oak", "desk"), "DSK-1")
+
+
+def test_the_schema_gives_the_tags_and_the_sku_with_their_limits(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+
+    for name in ("Post", "PostRequest", "PatchedPostRequest"):
+        properties = schema["components"]["schemas"][name]["properties"]
+        tags, sku = properties["tags"], properties["sku"]
+        assert (tags["type"], tags["maxItems"], tags["uniqueItems"]) == ("array", 20, True)
+        assert (tags["items"]["type"], tags["items"]["minLength"], tags["items"]["maxLength"]) == ("string", 1, 50)
+        tag = re.compile(tags["items"]["pattern"])
+        assert [bool(tag.search(text)) for text in ("solid wood", "red, blue", "red\nblue")] == [True, False, False]
+        assert "comma" in tags["description"] and "ignoring case" in tags["description"]
+        one_line, empty = sku["oneOf"]
+        assert (one_line["type"], one_line["maxLength"], empty) == ("string", 50, {"type": "string", "maxLength": 0})
+        assert [bool(re.search(one_line["pattern"], text)) for text in ("DSK-1", "DSK\n1")] == [True, False]
 
 
 def _without(key):

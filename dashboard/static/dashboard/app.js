@@ -354,13 +354,15 @@
       setBusy(submit, true, "Saving…");
       const fields = new FormData(form);
       const body = {};
-      for (const name of ["account", "title", "price", "category", "condition", "description", "location"]) {
+      for (const name of ["account", "title", "price", "category", "condition", "description", "location", "sku"]) {
         body[name] = (fields.get(name) || "").toString().trim();
       }
       body.account = body.account ? Number(body.account) : null;
       if (body.price === "") body.price = null;
       body.delivery = fields.getAll("delivery").map(String); // none ticked: the API says to choose one
       body.hide_from_friends = fields.has("hide_from_friends");
+      // One text box, "oak, desk": a comma ends a tag (a tag cannot hold one), and an empty piece is no tag.
+      body.tags = (fields.get("tags") || "").toString().split(",").map((tag) => tag.trim()).filter((tag) => tag !== "");
 
       const postId = form.dataset.postId;
       const saved = postId
