@@ -84,3 +84,18 @@ def test_six_classic_listings_all_post_once_while_the_boost_offer_comes_and_goes
     listings = slow_enough.listings()
     assert sorted(listing["title"] for listing in listings) == [f"Listing {n}" for n in range(1, 7)]
     assert sum(1 for listing in listings if listing["id"] % 2 == 0) >= 2  # the offer came at least twice
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_listing_with_tags_on_a_form_without_them_is_refused_and_never_published(
+    simulator, operator, make_account, make_post, layout
+):
+    post = make_post(make_account(layout=layout), tags=["oak"], sku="OAK-1")
+
+    run(operator, [post])
+
+    post.refresh_from_db()
+    log = ErrorLog.objects.get()
+    assert (post.status, log.error_type) == ("failed", "layout_changed")
+    assert "Product tags" in log.error_message
+    assert simulator.listings() == []
