@@ -40,7 +40,7 @@ class SimulatorClient:
     def mint_session(self, email: str, layout: str | None = None, options: dict | None = None) -> dict:
         """A logged-in session {"c_user", "xs"} for `email`, as the simulator's login would give.
 
-        With `layout` ("classic" or "2026") and `options`, the account gets that layout too.
+        With `layout` ("classic", "2026" or "late2026") and `options`, the account gets that layout too.
         """
         body: dict = {"email": email}
         if layout is not None:
@@ -50,7 +50,8 @@ class SimulatorClient:
         return self.call("POST", "/__sim__/sessions", body)
 
     def set_layout(self, c_user: str, layout: str, options: dict | None = None) -> None:
-        """Serve this account `layout`; `options` (2026 only) replace the previous ones."""
+        """Serve this account `layout` ("classic", "2026", "late2026"); `options` replace the
+        previous ones (unnamed ones take the layout's defaults)."""
         body: dict = {"c_user": c_user, "layout": layout}
         if options is not None:
             body["options"] = options
@@ -76,10 +77,17 @@ class SimulatorClient:
         path = "/__sim__/visits" + ("" if c_user is None else "?c_user=" + quote(c_user))
         return self.call("GET", path)["visits"]
 
+    def consents(self, c_user: str | None = None) -> list[dict]:
+        """The cookie-consent answers, oldest first: {"c_user", "answer" ("declined"|"all"), "at"}."""
+        path = "/__sim__/consent" + ("" if c_user is None else "?c_user=" + quote(c_user))
+        return self.call("GET", path)["answers"]
+
     def revoke_session(self, xs: str) -> None:
         self.call("POST", "/__sim__/sessions/revoke", {"xs": xs})
 
     def fault(self, name: str, **options) -> None:
+        """Add a fault: options times, c_user, delay_ms, at, variant (checkpoint only), e.g.
+        fault("checkpoint", variant="two_factor")."""
         self.call("POST", "/__sim__/faults", {"name": name, **options})
 
     def clear_faults(self) -> None:

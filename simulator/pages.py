@@ -139,15 +139,91 @@ def item_page(listing: dict) -> str:
         ("Delivery", listing["delivery"]),
         ("Photos", str(listing["photos"])),
     ]
-    if listing.get("layout") == "2026":
+    if listing.get("layout") in ("2026", "late2026"):
         rows[5:6] = [("Meetup", ", ".join(listing["meetup"]))]
         rows.append(("Hidden from friends", "Yes" if listing["hide_from_friends"] else "No"))
         rows.append(("Groups", ", ".join(listing["groups"])))
+        if listing.get("tags"):
+            rows.append(("Product tags", ", ".join(listing["tags"])))
+        if listing.get("sku"):
+            rows.append(("SKU", listing["sku"]))
     details = "".join(f"<dt>{name}</dt><dd>{escape(value)}</dd>" for name, value in rows)
+    review = ""
+    if listing.get("state") == "in_review":
+        review = (f'<div class="{random_class()}"><h2>{IN_REVIEW_HEADING}</h2>'
+                  f'<p>{IN_REVIEW_TEXT}</p></div>')
     return document(f'{listing["title"]} | Marketplace | Facebook', main(
-        f'<h1>{escape(listing["title"])}</h1><dl>{details}</dl>'
+        f'<h1>{escape(listing["title"])}</h1>{review}<dl>{details}</dl>'
         '<p><a href="/marketplace/you/selling">Your listings</a></p>'
     ))
+
+
+IN_REVIEW_HEADING = "Your listing is in review"
+IN_REVIEW_TEXT = "It's pending review and isn't visible to buyers yet."
+
+
+def identity_page() -> str:
+    """Where the checkpoint fault sends the browser: asks to confirm the account's identity, no captcha."""
+    return document("Confirm your identity | Facebook", main(
+        "<h1>Confirm your identity</h1>"
+        "<p>We noticed unusual activity on your account. To continue, confirm your identity. "
+        "You may need to upload an ID.</p>"
+        f'<div role="button" tabindex="0" class="{random_class()}">Continue</div>'
+    ))
+
+
+def identity_text_page(next_path: str) -> str:
+    """The checkpoint fault's `identity_text` variant: the create page itself asks, no form."""
+    target = "/checkpoint/?next=" + quote(next_path, safe="/")
+    return document("Marketplace | Facebook", main(
+        "<h1>Verify your identity</h1>"
+        "<p>To continue, confirm your identity. You may need to upload an ID.</p>"
+        f'<div role="button" tabindex="0" class="{random_class()}" '
+        f"onclick=\"window.location.assign({escape(json.dumps(target))})\">Continue</div>"
+    ))
+
+
+COOKIE_CONSENT_TITLE = "Allow the use of cookies from Facebook on this browser?"
+
+
+def cookie_consent_dialog() -> str:
+    """The consent dialog over a full-viewport overlay that takes every click meant for the page;
+    the page under it is inert until a button is pressed (which posts the answer; the server sets
+    the cookie)."""
+    heading = random_id()
+    return f"""<div class="{random_class()}" style="position:fixed;inset:0;z-index:100000;background:rgba(0,0,0,.55)"
+ data-sim-consent=""><div role="dialog" aria-modal="true" aria-labelledby="{heading}" class="{random_class()}"
+ style="position:absolute;top:12%;left:50%;transform:translateX(-50%);width:min(520px,90vw);background:#fff;
+ border-radius:8px;padding:20px;box-shadow:0 8px 24px rgba(0,0,0,.3)">
+<h2 id="{heading}">{COOKIE_CONSENT_TITLE}</h2>
+<p>We use cookies to help personalise and improve content and services, provide a safer experience
+and show you more relevant ads. You can review your choices at any time in your cookie settings.</p>
+<p>Essential cookies are always on. Optional cookies include those from other companies.</p>
+<button type="button" class="{random_class()}" data-sim-answer="declined">Decline optional cookies</button>
+<button type="button" class="{random_class()}" data-cookiebanner="accept_button" title="Allow all cookies"
+ data-sim-answer="all">Allow all cookies</button></div></div>
+<script>(function () {{
+  var overlay = document.currentScript.previousElementSibling;
+  overlay.removeAttribute("data-sim-consent");
+  var covered = Array.prototype.filter.call(document.body.children, function (node) {{
+    return node !== overlay && node.tagName !== "SCRIPT";
+  }});
+  covered.forEach(function (node) {{ node.inert = true; }});
+  overlay.querySelectorAll("button").forEach(function (button) {{
+    var answer = button.getAttribute("data-sim-answer");
+    button.removeAttribute("data-sim-answer");
+    button.addEventListener("click", function () {{
+      var body = new URLSearchParams();
+      body.set("answer", answer);
+      fetch("/cookie/consent/", {{ method: "POST", body: body, credentials: "same-origin" }})
+        .then(function () {{}}, function () {{}})
+        .then(function () {{
+          overlay.remove();
+          covered.forEach(function (node) {{ node.inert = false; }});
+        }});
+    }});
+  }});
+}})();</script>"""
 
 
 def checkpoint_page() -> str:
@@ -266,11 +342,39 @@ def _script_json(value) -> str:
     return json.dumps(value).replace("</", "<\\/")
 
 
-def promote_dialog() -> str:
-    """The promote offer as a page a publish lands on shows it: "Not now" closes it."""
+PROMOTE_LATE2026 = {
+    "title": "Promote your listing?",
+    "text": "Reach more buyers nearby. Promoted listings get more views and messages.",
+    "not_now": "Not Now",
+    "promote": "Promote listing",
+    "close": "Close",
+}
+
+
+def promote_dialog(layout: str = "classic", listing_id: int = 0) -> str:
+    """The promote offer as a page a publish lands on shows it: "Not now" (late2026: "Not Now"
+    or "Close") closes it; late2026's "Promote listing" boosts the listing (a paid ad) and asks
+    for a payment method."""
+    close = "this.closest('[role=dialog]').remove()"
+    if layout == "late2026":
+        p = PROMOTE_LATE2026
+        heading = random_id()
+        promote = (f"var d=this.closest('[role=dialog]'),b=new FormData();b.append('id','{int(listing_id)}');"
+                   "fetch('/marketplace/create/item/boost',{method:'POST',body:b,credentials:'same-origin'})"
+                   ".then(function(){},function(){}).then(function(){"
+                   "d.replaceChildren();d.setAttribute('aria-label','Add payment method');"
+                   "d.removeAttribute('aria-labelledby');"
+                   "var t=document.createElement('p');t.textContent='To boost your listing, add a payment method to your ad account.';"
+                   "var c=document.createElement('div');c.setAttribute('role','button');c.tabIndex=0;"
+                   "c.textContent='Close';c.onclick=function(){d.remove();};d.append(t,c);})")
+        return (f'<div role="dialog" aria-modal="true" aria-labelledby="{heading}" class="{random_class()}">'
+                f'<div role="button" tabindex="0" aria-label="{p["close"]}" onclick="{close}">\u00d7</div>'
+                f'<h2 id="{heading}">{p["title"]}</h2><p>{p["text"]}</p>'
+                f'<div role="button" tabindex="0" onclick="{close}">{p["not_now"]}</div>'
+                f'<div role="button" tabindex="0" onclick="{escape(promote)}">{p["promote"]}</div></div>')
     return (f'<div role="dialog" aria-modal="true" aria-label="{DIALOG_STRINGS["boost_title"]}" class="{random_class()}">'
             f'<h2>{DIALOG_STRINGS["boost_title"]}</h2><p>{DIALOG_STRINGS["boost_text"]}</p>'
-            f'<div role="button" tabindex="0" onclick="this.parentElement.remove()">{DIALOG_STRINGS["not_now"]}</div></div>')
+            f'<div role="button" tabindex="0" onclick="{close}">{DIALOG_STRINGS["not_now"]}</div></div>')
 
 
 def create_item_page(*, locale: str = "en", renamed_title: bool = False,
@@ -479,6 +583,15 @@ STRINGS_2026 = {
         "review_text": "We're checking your listing before it appears on Marketplace. This usually "
                        "takes a few minutes.",
         "view_listing": "View listing",
+        "view_previous": "View previous image",
+        "view_next": "View next image",
+        "description_recommended": "Description (recommended)",
+        "product_tags": "Product tags",
+        "remove": "Remove",
+        "sku": "SKU",
+        "brand": "Brand",
+        "availability": "Availability",
+        "availabilities": ["List as Single Item", "List as In Stock"],
         # En dash, lower case, as Facebook writes them in some locales.
         "conditions": ["New", "Used \u2013 like new", "Used \u2013 good", "Used \u2013 fair"],
         "canonical_conditions": ["New", "Used - Like New", "Used - Good", "Used - Fair"],
@@ -529,6 +642,15 @@ STRINGS_2026 = {
         "review_heading": "Tu publicación está en revisión",
         "review_text": "Estamos revisando tu publicación antes de que aparezca en Marketplace.",
         "view_listing": "Ver publicación",
+        "view_previous": "Ver imagen anterior",
+        "view_next": "Ver imagen siguiente",
+        "description_recommended": "Descripción (recomendado)",
+        "product_tags": "Etiquetas de producto",
+        "remove": "Eliminar",
+        "sku": "SKU",
+        "brand": "Marca",
+        "availability": "Disponibilidad",
+        "availabilities": ["Publicar como artículo único", "Publicar como disponible"],
         "conditions": ["Nuevo", "Usado \u2013 como nuevo", "Usado \u2013 buen estado",
                        "Usado \u2013 aceptable"],
         "canonical_conditions": ["Nuevo", "Usado - Como nuevo", "Usado - Buen estado",
@@ -546,6 +668,11 @@ DIALOG_STRINGS_2026 = {
     "daily_limit_title": "Daily limit reached",
     "payment_title": "Add payment method",
     "payment_text": "To boost your listing, add a payment method to your ad account.",
+    "promote_title": PROMOTE_LATE2026["title"],
+    "promote_text": PROMOTE_LATE2026["text"],
+    "promote_not_now": PROMOTE_LATE2026["not_now"],
+    "promote": PROMOTE_LATE2026["promote"],
+    "publishing": "Publishing\u2026",
 }
 
 CSS_2026 = """
@@ -606,8 +733,8 @@ def canonical_condition(text: str, locale: str) -> str | None:
 
 def create_item_page_2026(*, page_id: str, options: dict, locale: str = "en",
                           renamed_title: bool = False, slow_ms: int | None = None,
-                          draft=None, daily_limit: bool = False) -> str:
-    """The 2026 create-listing page: an empty form that create_item_2026.js fills.
+                          draft=None, daily_limit: bool = False, layout: str = "2026") -> str:
+    """The 2026 (or late2026) create-listing page: an empty form that create_item_2026.js fills.
 
     draft: a state.Draft to reopen (title, price, photos); daily_limit: the form says so and
     refuses to publish.
@@ -626,6 +753,8 @@ def create_item_page_2026(*, page_id: str, options: dict, locale: str = "en",
     config = {
         "formId": form_id,
         "pageId": page_id,
+        "layout": layout,
+        "maxTags": 20,
         "locale": locale,
         "strings": s,
         "dialogs": DIALOG_STRINGS_2026,
@@ -669,13 +798,14 @@ def selling_page_2026(listings: list[dict], *, notice: str | None = None) -> str
     """The 2026 selling page: cards whose links carry no listing id, named "title, $price, place, Active"."""
     cards = []
     for x in sorted(listings, key=lambda x: x["id"], reverse=True):
-        name = f'{x["title"]}, {_price_text(x["price"])}, {x["location"]}, Active'
+        status = "In review" if x.get("state") == "in_review" else "Active"
+        name = f'{x["title"]}, {_price_text(x["price"])}, {x["location"]}, {status}'
         cards.append(
             f'<div class="{random_class()}"><a href="/marketplace/you/selling#" class="{random_class()}" '
             f'aria-label="{escape(name)}"><span class="{random_class()}">{escape(x["title"])}</span> '
             f'<span class="{random_class()}">{escape(_price_text(x["price"]))}</span> '
             f'<span class="{random_class()}">{escape(x["location"])}</span> '
-            f'<span class="{random_class()}">Active</span> '
+            f'<span class="{random_class()}">{status}</span> '
             f'<span class="{random_class()}">0 clicks on listing</span></a></div>'
         )
     content = "".join(cards) if cards else "<p>You haven't listed anything yet.</p>"
@@ -708,12 +838,48 @@ def edit_page(listing: dict) -> str:
     ))
 
 
-def create_chooser_page() -> str:
+def create_chooser_page(item_url: str = "/marketplace/create/item") -> str:
     """/marketplace/create/: what "Create new listing" on the selling page opens first."""
     return document("Create new listing | Marketplace | Facebook", main(
         '<h1>Create new listing</h1>'
-        '<p><a href="/marketplace/create/item">Item for sale</a></p>'
+        f'<p><a href="{escape(item_url)}">Item for sale</a></p>'
         '<p><a href="/marketplace/create/vehicle">Vehicle for sale</a></p>'
+    ))
+
+
+CHOOSER_CARDS = [
+    ("Item for sale", "Create a single listing for one item."),
+    ("Vehicle for sale", "Sell a car, truck or other type of vehicle."),
+    ("Home for sale or rent", "List a house or apartment for sale or rent."),
+]
+
+
+def create_chooser_page_late2026(item_url: str, cards: str = "button") -> str:
+    """The late-2026 chooser: cards whose accessible name is their title and description
+    ("Item for sale Create a single listing for one item."), `div[role=button]` navigating on
+    click (or Enter), or `a[role=link]` with an href."""
+    urls = [item_url, "/marketplace/create/vehicle", "/marketplace/create/rental"]
+    html = []
+    for (title, text), url in zip(CHOOSER_CARDS, urls):
+        inner = (f'<div class="{random_class()}"><span class="{random_class()}">{escape(title)}</span></div> '
+                 f'<div class="{random_class()}"><span class="{random_class()}">{escape(text)}</span></div>')
+        if cards == "link":
+            html.append(f'<a role="link" href="{escape(url)}" class="{random_class()}" '
+                        f'style="display:block;margin:8px 0">{inner}</a>')
+        else:
+            go = escape(f"window.location.assign({json.dumps(url)})")
+            html.append(f'<div role="button" tabindex="0" class="{random_class()}" style="display:block" '
+                        f'onclick="{go}" onkeydown="if(event.key===\'Enter\'||event.key===\' \')'
+                        f'{{event.preventDefault();this.click();}}">{inner}</div>')
+    return document("Create new listing | Marketplace | Facebook", main(
+        f'<h1>Create new listing</h1><div class="{random_class()}">{"".join(html)}</div>'
+    ))
+
+
+def rental_page() -> str:
+    return document("Home for sale or rent | Marketplace | Facebook", main(
+        "<h1>Home for sale or rent</h1><p>Property listings are not simulated.</p>"
+        '<p><a href="/marketplace/create/">Create new listing</a></p>'
     ))
 
 

@@ -20,12 +20,26 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from simulator import pages
 from simulator.multipart import MultipartError, parse_multipart
-from simulator.state import (MAX_DRAFT_PHOTOS, Draft, Fault, FaultError, LayoutError, Photo,
-                             State, resolve_layout, solid_png)
+from simulator.state import (MAX_DRAFT_PHOTOS, MAX_TAGS, Draft, Fault, FaultError, LayoutError,
+                             Photo, State, resolve_layout, solid_png)
 
 MAX_BODY_BYTES = 200 * 1024 * 1024
 COOKIE_MAX_AGE = 365 * 24 * 3600  # Facebook's c_user and xs last about a year
 PRICE_RE = re.compile(r"\d+(\.\d+)?")
+NEW_LAYOUTS = ("2026", "late2026")  # the client-built page of create_item_2026.js
+CONSENT_COOKIE = "sim_cookie_consent"
+CONSENT_ANSWERS = ("declined", "all")
+# The checkpoint fault's redirects: variant -> where the create page sends the browser (None:
+# the create page itself asks, see pages.identity_text_page).
+CHECKPOINT_REDIRECTS = {
+    "checkpoint": "/checkpoint/?next={next}",
+    "two_step_verification": "/two_step_verification/?next={next}",
+    "two_factor": "/two_factor/?next={next}",
+    "2fac": "/2fac/?next={next}",
+    "recover": "/recover/initiate/",
+    "login_identify": "/login/identify/?ctx=recover",
+    "identity_text": None,
+}
 
 
 def parse_cookies(header: str | None) -> dict[str, str]:
@@ -105,6 +119,8 @@ def record_2026(fields: dict, multi: dict, locale: str) -> tuple[dict, str | Non
         "hide_from_friends": fields.get("hide_from_friends") == "true",
         "boosted": fields.get("boost") == "true",
         "groups": groups,
+        "tags": [t.strip() for t in multi.get("tags", []) if t.strip()],
+        "sku": fields.get("sku", "").strip(),
     }
     known_meetup = set(pages.meetup_names(locale, "hyphen")) | set(pages.meetup_names(locale, "plain"))
     error = None
@@ -124,6 +140,8 @@ def record_2026(fields: dict, multi: dict, locale: str) -> tuple[dict, str | Non
         error = "Unknown meetup option: " + ", ".join(m for m in meetup if m not in known_meetup)
     elif any(g not in pages.GROUPS for g in groups):
         error = "Unknown group: " + ", ".join(g for g in groups if g not in pages.GROUPS)
+    elif len(record["tags"]) > MAX_TAGS:
+        error = f"You can add up to {MAX_TAGS} product tags."
     return record, error
 
 
@@ -162,6 +180,8 @@ class Handler(BaseHTTPRequestHandler):
         self.query = parse_qs(url.query)
         cookies = parse_cookies(self.headers.get("Cookie"))
         self.c_user = self.state.logged_in_user(cookies.get("c_user"), cookies.get("xs"))
+        self.consent_answered = cookies.get(CONSENT_COOKIE) in CONSENT_ANSWERS
+        self.account_page = False  # a logged-in page: it may carry the cookie-consent dialog
         if not self.url_path.startswith("/__sim__/"):  # the control API is not Facebook
             self.state.record_visit(
                 c_user=self.c_user, method=method,
@@ -179,6 +199,7 @@ class Handler(BaseHTTPRequestHandler):
                     continue
                 if route.login and not self.c_user:
                     return self.redirect(pages.login_path(self.path))
+                self.account_page = route.login
                 return route.view(self, *match.groups())
             if allowed:
                 return self.send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "method not allowed"},
@@ -223,7 +244,15 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def send_html(self, status: int, html: str, headers=()) -> None:
+        if status == HTTPStatus.OK and self.wants_consent():
+            html = html.replace("</body>", pages.cookie_consent_dialog() + "</body>", 1)
         self._send(status, html.encode("utf-8"), "text/html; charset=utf-8", headers)
+
+    def wants_consent(self) -> bool:
+        """An account page of an account served the consent dialog, in a browser that never answered."""
+        if not (self.account_page and self.c_user) or self.consent_answered:
+            return False
+        return bool(self.state.layout(self.c_user)[1].get("cookie_consent"))
 
     def send_json(self, status: int, payload, headers=()) -> None:
         self._send(status, json.dumps(payload).encode("utf-8"), "application/json", headers)
@@ -277,7 +306,24 @@ class Handler(BaseHTTPRequestHandler):
         ])
 
     def checkpoint(self, _rest):
+        # A captcha unless this account's last checkpoint came from the `checkpoint` fault.
+        if self.state.checkpoint_kind(self.c_user) == "identity":
+            return self.send_html(HTTPStatus.OK, pages.identity_page())
         self.send_html(HTTPStatus.OK, pages.checkpoint_page())
+
+    def identity(self, *_rest):
+        """/two_step_verification/, /two_factor/, /2fac/, /recover/..., /login/identify/: no captcha."""
+        self.send_html(HTTPStatus.OK, pages.identity_page())
+
+    def cookie_consent(self):
+        """What the consent dialog's buttons post: the answer, remembered in a cookie for a year."""
+        answer = self.read_form().get("answer", "")
+        if answer not in CONSENT_ANSWERS:
+            return self.send_json(HTTPStatus.BAD_REQUEST,
+                                  {"error": "answer must be one of: " + ", ".join(CONSENT_ANSWERS)})
+        self.state.record_consent(self.c_user, answer)
+        self._send(HTTPStatus.NO_CONTENT, b"", None, [
+            ("Set-Cookie", f"{CONSENT_COOKIE}={answer}; Max-Age={COOKIE_MAX_AGE}; Path=/; SameSite=Lax")])
 
     def home(self):
         self.send_html(HTTPStatus.OK, pages.home_page())
@@ -288,18 +334,31 @@ class Handler(BaseHTTPRequestHandler):
     def selling(self):
         layout, _ = self.state.layout(self.c_user)
         listings, notice = self.state.listings(self.c_user), self.state.notice(self.c_user)
-        if layout == "2026":
+        if layout in NEW_LAYOUTS:
             return self.send_landing(pages.selling_page_2026(listings, notice=notice))
         self.send_landing(pages.selling_page(listings, notice=notice))
 
     def send_landing(self, html: str) -> None:
         """A page a publish may land on: with the promote offer, when one waits for this account."""
-        if self.c_user and self.state.promote_after(self.c_user):
-            html = html.replace("</body>", pages.promote_dialog() + "</body>", 1)
+        listing_id = self.state.promote_after(self.c_user) if self.c_user else None
+        if listing_id is not None:
+            layout, _ = self.state.layout(self.c_user)
+            html = html.replace("</body>", pages.promote_dialog(layout, listing_id) + "</body>", 1)
         self.send_html(HTTPStatus.OK, html)
 
     def create_chooser(self):
-        self.send_html(HTTPStatus.OK, pages.create_chooser_page())
+        layout, options = self.state.layout(self.c_user)
+        if layout == "classic":
+            return self.send_html(HTTPStatus.OK, pages.create_chooser_page())
+        # The "Item for sale" card carries a one-shot token: the create page lets it through.
+        item_url = "/marketplace/create/item?ref=chooser&entry=" + self.state.issue_entry(self.c_user)
+        if layout == "late2026":
+            return self.send_html(HTTPStatus.OK, pages.create_chooser_page_late2026(
+                item_url, options["chooser_cards"]))
+        self.send_html(HTTPStatus.OK, pages.create_chooser_page(item_url))
+
+    def create_rental(self):
+        self.send_html(HTTPStatus.OK, pages.rental_page())
 
     def create_vehicle(self):
         self.send_html(HTTPStatus.OK, pages.vehicle_page())
@@ -321,6 +380,10 @@ class Handler(BaseHTTPRequestHandler):
     def create_item(self):
         layout, options = self.state.layout(self.c_user)
         loads = self.state.count_load(self.c_user, time.monotonic())
+        if options.get("chooser") and not self.state.take_entry(
+                self.c_user, self.query.get("entry", [None])[0]):
+            # Straight to the form: Facebook shows the "Create new listing" chooser first.
+            return self.redirect("/marketplace/create/")
         if self.fire("drop_connection", at="page"):
             return self.drop_connection()
         if self.fire("server_error"):
@@ -329,9 +392,17 @@ class Handler(BaseHTTPRequestHandler):
             return self.redirect(pages.login_path(self.path))
         if self.fire("checkpoint_captcha"):
             # The 2026 layout's checkpoint is a two-step-verification URL (with a captcha).
-            checkpoint = "/checkpoint/two_step_verification/" if layout == "2026" else "/checkpoint/"
+            checkpoint = "/checkpoint/two_step_verification/" if layout in NEW_LAYOUTS else "/checkpoint/"
+            self.state.set_checkpoint(self.c_user, "captcha")
             return self.redirect(checkpoint + "?next=" + quote(self.path, safe="/"))
-        too_many = layout == "2026" and 0 < options["block_after_loads"] < loads
+        checkpoint = self.fire("checkpoint")
+        if checkpoint:
+            self.state.set_checkpoint(self.c_user, "identity")
+            target = CHECKPOINT_REDIRECTS[checkpoint.variant]
+            if target is None:
+                return self.send_html(HTTPStatus.OK, pages.identity_text_page(self.path))
+            return self.redirect(target.format(next=quote(self.path, safe="/")))
+        too_many = layout in NEW_LAYOUTS and 0 < options["block_after_loads"] < loads
         if self.fire("temporary_block", at="page") or too_many:
             return self.send_html(HTTPStatus.OK, pages.blocked_page())
         daily_limit = self.fire("daily_limit", at="page") is not None
@@ -344,11 +415,11 @@ class Handler(BaseHTTPRequestHandler):
         locale = "es" if spanish else "en"
         page_id = self.state.open_page(c_user=self.c_user, layout=layout, options=options,
                                        locale=locale, daily_limit=daily_limit)
-        if layout == "2026":
+        if layout in NEW_LAYOUTS:
             draft = self.state.draft(self.c_user) if options["draft"] else None
             return self.send_html(HTTPStatus.OK, pages.create_item_page_2026(
                 page_id=page_id, options=options, locale=locale, renamed_title=renamed is not None,
-                slow_ms=slow_ms, draft=draft, daily_limit=daily_limit))
+                slow_ms=slow_ms, draft=draft, daily_limit=daily_limit, layout=layout))
         self.send_html(HTTPStatus.OK, pages.create_item_page(
             locale=locale, renamed_title=renamed is not None, slow_ms=slow_ms, page_id=page_id,
             daily_limit=daily_limit, options=options))
@@ -385,8 +456,10 @@ class Handler(BaseHTTPRequestHandler):
             layout, options, locale = page.layout, page.options, page.locale
         else:  # not from a page this account loaded: the account's layout, in English
             (layout, options), locale = self.state.layout(self.c_user), "en"
-        if layout == "2026":
+        if layout in NEW_LAYOUTS:
             record, field_error = record_2026(fields, multi, locale)
+            if options.get("after_publish") == "item_review":
+                record["state"] = "in_review"  # published, not visible to buyers until reviewed
         else:
             record, field_error = record_classic(fields)
         if not photos:  # photos first, then the fields in the form's order
@@ -412,20 +485,29 @@ class Handler(BaseHTTPRequestHandler):
                                   {"error": pages.DUPLICATE_MESSAGE, "duplicate": True})
         listing = self.state.add_listing(c_user=self.c_user, fields=record,
                                          photos=[p.data for p in photos], layout=layout, page=page,
-                                         clear_draft=layout == "2026" and options.get("draft", False))
+                                         clear_draft=layout in NEW_LAYOUTS and options.get("draft", False))
         # From here on the listing exists, whatever the browser gets to see.
         if self.fire("drop_connection", at="publish"):
             return self.drop_connection()
         if self.fire("publish_never_confirms"):
             return self.send_json(HTTPStatus.INTERNAL_SERVER_ERROR,
                                   {"error": pages.PUBLISH_FAILED_MESSAGE})
+        # Answered as recorded: a second such answer to the same page is a second copy, which
+        # Facebook takes, and then says so on the selling page.
+        if self.state.confirm_publish(page):
+            self.state.set_notice(self.c_user, pages.DUPLICATE_MESSAGE)
         promote = options.get("promote_dialog", "even_ids")
         boost_offer = (self.fire("boost_offer") is not None or promote == "before"
                        or (promote == "even_ids" and listing["id"] % 2 == 0))
-        self.state.promote_after(self.c_user, promote == "after" and not boost_offer)
-        if layout == "2026":
-            return self.send_json(HTTPStatus.OK, {
-                "id": listing["id"], "boosted": listing["boosted"], "boost_offer": boost_offer})
+        promote_after = promote == "after" and not boost_offer
+        in_place = layout in NEW_LAYOUTS and options.get("after_publish") == "review"
+        # The offer waits for the page the publish lands on (the in-place review shows it itself).
+        self.state.promote_after(self.c_user, promote_after and not in_place, listing["id"])
+        if layout in NEW_LAYOUTS:
+            answer = {"id": listing["id"], "boosted": listing["boosted"], "boost_offer": boost_offer}
+            if promote_after and in_place:
+                answer["promote_after"] = True
+            return self.send_json(HTTPStatus.OK, answer)
         self.send_json(HTTPStatus.OK, {"id": listing["id"], "boost_offer": boost_offer})
 
     def save_draft(self):
@@ -561,6 +643,10 @@ class Handler(BaseHTTPRequestHandler):
         c_user = self.query.get("c_user", [None])[0]
         self.send_json(HTTPStatus.OK, {"visits": self.state.visits(c_user)})
 
+    def sim_consent(self):
+        c_user = self.query.get("c_user", [None])[0]
+        self.send_json(HTTPStatus.OK, {"answers": self.state.consents(c_user)})
+
     def sim_listings(self):
         c_user = self.query.get("c_user", [None])[0]
         self.send_json(HTTPStatus.OK, {"listings": self.state.listings(c_user)})
@@ -597,6 +683,12 @@ ROUTES = [
     Route("GET", r"/login\.php", Handler.login_form),
     Route("POST", r"/login/?", Handler.login_submit),
     Route("GET", r"/checkpoint/(.*)", Handler.checkpoint),
+    Route("GET", r"/two_step_verification/(.*)", Handler.identity),
+    Route("GET", r"/two_factor/(.*)", Handler.identity),
+    Route("GET", r"/2fac(/.*)?", Handler.identity),
+    Route("GET", r"/recover/(.*)", Handler.identity),
+    Route("GET", r"/login/identify/?", Handler.identity),
+    Route("POST", r"/cookie/consent/?", Handler.cookie_consent),
     Route("GET", r"/", Handler.home, login=True),
     Route("GET", r"/marketplace/?", Handler.marketplace, login=True),
     Route("GET", r"/marketplace/create/item/?", Handler.create_item, login=True),
@@ -605,6 +697,7 @@ ROUTES = [
     Route("POST", r"/marketplace/create/item/boost/?", Handler.boost),
     Route("GET", r"/marketplace/create/?", Handler.create_chooser, login=True),
     Route("GET", r"/marketplace/create/vehicle/?", Handler.create_vehicle, login=True),
+    Route("GET", r"/marketplace/create/rental/?", Handler.create_rental, login=True),
     Route("GET", r"/marketplace/edit/?", Handler.edit, login=True),
     Route("GET", r"/marketplace/you/selling/?", Handler.selling, login=True),
     Route("GET", r"/marketplace/item/(\d+)/?", Handler.item, login=True),
@@ -622,6 +715,7 @@ ROUTES = [
     Route("POST", r"/__sim__/drafts", Handler.sim_drafts),
     Route("GET", r"/__sim__/timeline", Handler.sim_timeline),
     Route("GET", r"/__sim__/visits", Handler.sim_visits),
+    Route("GET", r"/__sim__/consent", Handler.sim_consent),
 ]
 
 

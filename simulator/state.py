@@ -31,12 +31,17 @@ FAULT_NAMES = frozenset({
     "boost_offer",
     "daily_limit",
     "duplicate_listing",
+    "checkpoint",
 })
 DROP_POINTS = ("page", "publish")
 # Faults that take `at` ("page" by default).
 FAULTS_WITH_AT = ("drop_connection", "temporary_block", "daily_limit")
+# The `checkpoint` fault's variants (its `variant` field; the first is the default): where the
+# create page sends the account, or (identity_text) what it shows instead of the form.
+CHECKPOINT_VARIANTS = ("checkpoint", "two_step_verification", "two_factor", "2fac", "recover",
+                       "login_identify", "identity_text")
 
-LAYOUTS = ("classic", "2026")
+LAYOUTS = ("classic", "2026", "late2026")
 MAX_DRAFT_PHOTOS = 10
 PAGE_MEMORY = 5000  # create-page loads remembered for their publish (oldest forgotten first)
 VISIT_MEMORY = 5000  # visits remembered (oldest forgotten first)
@@ -82,16 +87,17 @@ OPTIONS_AFTER_PUBLISH = {
     "linger_button": ("disabled", _choice("disabled", "enabled")),
 }
 
-# The "2026" layout's options: name -> (default, validator). README.md documents each one.
+# The "2026" layout's options: name -> (default, validator). README.md documents each one. The
+# late-2026 variants (chooser ... sku) default to the 2026 page as it was before them.
 OPTIONS_2026 = {
     **OPTIONS_AFTER_PUBLISH,
-    "promote_dialog": ("never", _choice("even_ids", "before", "after", "never")),
+    "promote_dialog": ("never", _choice("before", "after", "never")),
     "form_label": ("marketplace", _text(False)),
     "add_photos_first": (True, _bool),
     "draft": (True, _bool),
     "category_trigger": ("button", _choice("button", "combobox")),
     "category_chips": (True, _bool),
-    "description": ("always", _choice("always", "more_details")),
+    "description": ("always", _choice("always", "more_details", "contenteditable")),
     "location_step": (2, _choice(1, 2)),
     "location_role": ("combobox", _choice("combobox", "none")),
     "prefill_location": ("Round Rock, Texas", _text(True)),
@@ -102,10 +108,44 @@ OPTIONS_2026 = {
     "final_button": ("Next", _choice("Next", "Publish")),
     "aria_disabled": (False, _bool),
     "leave_dialog": (True, _bool),
-    "after_publish": ("item", _choice("item", "selling", "edit", "review")),
+    "after_publish": ("item", _choice("item", "selling", "edit", "review", "item_review")),
     "review_link": (True, _bool),
     "block_after_loads": (120, _count),
+    "chooser": (False, _bool),
+    "chooser_cards": ("button", _choice("button", "link")),
+    "cookie_consent": (False, _bool),
+    "carousel_arrows": ("next", _choice("next", "view_next_image")),
+    "condition_after_category": (False, _bool),
+    "more_details_redraw": (False, _bool),
+    "product_tags": (False, _bool),
+    "sku": (False, _bool),
+    "brand_availability": (False, _bool),
 }
+
+# The "late2026" layout: the same page and options, every late-2026 variant of facebook.md on
+# by default (and the hardest of the rest).
+LATE2026_DEFAULTS = {
+    "promote_dialog": "before",
+    "linger_button": "enabled",
+    "category_trigger": "combobox",
+    "description": "contenteditable",
+    "meetup_spelling": "plain",
+    "final_button": "Publish",
+    "aria_disabled": True,
+    "leave_dialog": False,
+    "chooser": True,
+    "cookie_consent": True,
+    "carousel_arrows": "view_next_image",
+    "condition_after_category": True,
+    "more_details_redraw": True,
+    "product_tags": True,
+    "sku": True,
+    "brand_availability": True,
+}
+OPTIONS_LATE2026 = {name: (LATE2026_DEFAULTS.get(name, default), check)
+                    for name, (default, check) in OPTIONS_2026.items()}
+LAYOUT_OPTIONS = {"classic": OPTIONS_AFTER_PUBLISH, "2026": OPTIONS_2026, "late2026": OPTIONS_LATE2026}
+MAX_TAGS = 20
 
 
 class LayoutError(ValueError):
@@ -120,7 +160,7 @@ def resolve_layout(layout, options) -> tuple[str, dict]:
         options = {}
     if not isinstance(options, dict):
         raise LayoutError("options must be a JSON object")
-    known = OPTIONS_AFTER_PUBLISH if layout == "classic" else OPTIONS_2026
+    known = LAYOUT_OPTIONS[layout]
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise LayoutError(f"unknown options for layout {layout}: {', '.join(unknown)} "
@@ -165,9 +205,13 @@ class Fault:
     c_user: str | None  # only requests of this account; None matches every account
     delay_ms: int | None
     at: str | None  # drop_connection, temporary_block, daily_limit: "page" or "publish"
+    variant: str | None = None  # checkpoint only: one of CHECKPOINT_VARIANTS
 
     def as_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if self.name != "checkpoint":
+            del data["variant"]  # only the checkpoint fault has one
+        return data
 
 
 class FaultError(ValueError):
@@ -202,6 +246,7 @@ class PageLoad:
     locale: str
     daily_limit: bool
     event: dict
+    confirmed: int = 0  # publishes of this page answered as recorded (a second one is a duplicate)
 
 
 class State:
@@ -219,7 +264,10 @@ class State:
         self._pages: dict[str, PageLoad] = {}  # page_id -> PageLoad (insertion ordered)
         self._loads: dict[str, deque] = {}  # c_user -> monotonic-ish times of create-page requests
         self._notices: dict[str, str] = {}  # c_user -> a notice for the selling page
-        self._promote_after: set[str] = set()  # accounts whose next landing page shows the promote offer
+        self._promote_after: dict[str, int] = {}  # c_user -> listing whose offer its next landing page shows
+        self._entries: dict[str, deque] = {}  # c_user -> the chooser's unused "Item for sale" tokens
+        self._checkpoints: dict[str, str] = {}  # c_user -> "captcha" | "identity": its last checkpoint
+        self._consents: list[dict] = []  # cookie-consent answers
         self._visits: deque[dict] = deque(maxlen=VISIT_MEMORY)
 
     # -- sessions ---------------------------------------------------------------------------
@@ -316,19 +364,63 @@ class State:
             else:
                 self._notices[c_user] = notice
 
-    def promote_after(self, c_user: str, show: bool | None = None) -> bool:
-        """With `show`, note (or forget) a promote offer for the next page this account lands on;
-        without, take it: whether one was waiting (it is then gone)."""
+    def promote_after(self, c_user: str, show: bool | None = None, listing_id: int | None = None):
+        """With `show`, note (or forget) a promote offer of `listing_id` for the next page this
+        account lands on; without, take it: the waiting listing's id, or None (it is then gone)."""
         with self._lock:
             if show is not None:
                 if show:
-                    self._promote_after.add(c_user)
+                    self._promote_after[c_user] = listing_id or 0
                 else:
-                    self._promote_after.discard(c_user)
+                    self._promote_after.pop(c_user, None)
                 return show
-            waiting = c_user in self._promote_after
-            self._promote_after.discard(c_user)
-            return waiting
+            return self._promote_after.pop(c_user, None)
+
+    def confirm_publish(self, page: PageLoad | None) -> bool:
+        """A publish of this page is answered as recorded: whether one was before (a duplicate)."""
+        if page is None:
+            return False
+        with self._lock:
+            page.confirmed += 1
+            return page.confirmed > 1
+
+    # -- the create chooser's way in --------------------------------------------------------
+    def issue_entry(self, c_user: str) -> str:
+        """A one-shot token for the chooser's "Item for sale" card (the last 50 are kept)."""
+        token = secrets.token_urlsafe(12)
+        with self._lock:
+            self._entries.setdefault(c_user, deque(maxlen=50)).append(token)
+        return token
+
+    def take_entry(self, c_user: str, token: str | None) -> bool:
+        """Whether `token` is an unused card token of this account (it is then used up)."""
+        with self._lock:
+            tokens = self._entries.get(c_user)
+            if not token or not tokens or token not in tokens:
+                return False
+            tokens.remove(token)
+            return True
+
+    # -- checkpoints and cookie consent -----------------------------------------------------
+    def set_checkpoint(self, c_user: str, kind: str) -> None:
+        with self._lock:
+            self._checkpoints[c_user] = kind
+
+    def checkpoint_kind(self, c_user: str | None) -> str:
+        """What /checkpoint/ shows this account: "identity" after a checkpoint fault, else "captcha"."""
+        with self._lock:
+            return self._checkpoints.get(c_user or "", "captcha")
+
+    def record_consent(self, c_user: str | None, answer: str) -> dict:
+        entry = {"c_user": c_user, "answer": answer, "at": now_iso()}
+        with self._lock:
+            self._consents.append(entry)
+            del self._consents[:-VISIT_MEMORY]
+        return dict(entry)
+
+    def consents(self, c_user: str | None = None) -> list[dict]:
+        with self._lock:
+            return [dict(a) for a in self._consents if c_user is None or a["c_user"] == c_user]
 
     def notice(self, c_user: str | None) -> str | None:
         with self._lock:
@@ -352,7 +444,7 @@ class State:
             listing = {"id": self._next_listing_id, "c_user": c_user, **fields}
             # What the classic form does not send.
             for key, default in (("meetup", []), ("hide_from_friends", False), ("boosted", False),
-                                 ("groups", [])):
+                                 ("groups", []), ("tags", []), ("sku", ""), ("state", "active")):
                 listing.setdefault(key, default)
             listing.update({
                 "photos": count,
@@ -394,7 +486,7 @@ class State:
         """Validate a control-API fault definition and activate it."""
         if not isinstance(spec, dict):
             raise FaultError("body must be a JSON object")
-        unknown = set(spec) - {"name", "times", "c_user", "delay_ms", "at"}
+        unknown = set(spec) - {"name", "times", "c_user", "delay_ms", "at", "variant"}
         if unknown:
             raise FaultError(f"unknown keys: {', '.join(sorted(unknown))}")
         name = spec.get("name")
@@ -416,8 +508,16 @@ class State:
                 raise FaultError(f"at must be one of: {', '.join(DROP_POINTS)}")
         elif at is not None:
             raise FaultError(f"at applies to {', '.join(FAULTS_WITH_AT)} only")
+        variant = spec.get("variant")
+        if name == "checkpoint":
+            variant = CHECKPOINT_VARIANTS[0] if variant is None else variant
+            if variant not in CHECKPOINT_VARIANTS:
+                raise FaultError(f"variant must be one of: {', '.join(CHECKPOINT_VARIANTS)} "
+                                 f"(got {variant!r})")
+        elif variant is not None:
+            raise FaultError(f"variant applies to checkpoint only (not {name})")
         with self._lock:
-            fault = Fault(self._next_fault_id, name, times, c_user, delay_ms, at)
+            fault = Fault(self._next_fault_id, name, times, c_user, delay_ms, at, variant)
             self._next_fault_id += 1
             self._faults.append(fault)
             return fault
@@ -473,7 +573,8 @@ class State:
     # -- everything -------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget listings (numbering restarts at 1), faults, drafts, the timeline, load counts,
-        notices and visits; every layout goes back to classic. Issued sessions stay valid."""
+        notices, chooser tokens, checkpoints, consent answers and visits; every layout goes back
+        to classic. Issued sessions stay valid."""
         with self._lock:
             self._listings.clear()
             self._next_listing_id = 1
@@ -486,11 +587,14 @@ class State:
             self._loads.clear()
             self._notices.clear()
             self._promote_after.clear()
+            self._entries.clear()
+            self._checkpoints.clear()
+            self._consents.clear()
             self._visits.clear()
 
 
 def _copy_listing(listing: dict) -> dict:
     copy = dict(listing)
-    for key in ("meetup", "groups", "photo_digests"):
+    for key in ("meetup", "groups", "photo_digests", "tags"):
         copy[key] = list(copy[key])
     return copy

@@ -234,11 +234,12 @@
       ? el("div", { role: "progressbar", "aria-label": cfg.publishing }, cfg.publishing) : "";
     form.replaceChildren(el("div", {}, el("h2", {}, t.review), summary, dailyLimitNote(), spinner, publish));
   }
+  let lingerTimer = null;
   function lingerThen(url) {
     // The form stays up for linger_ms before the page moves on; a second publish goes on at once.
     if (!cfg.lingerMs || state.published > 1) return window.location.assign(url);
     showReview(cfg.lingerButton);
-    setTimeout(() => window.location.assign(url), cfg.lingerMs);
+    lingerTimer = setTimeout(() => window.location.assign(url), cfg.lingerMs);
   }
   function dailyLimitNote() {
     return cfg.dailyLimit ? el("div", {}, d.daily_limit) : "";
@@ -284,6 +285,7 @@
   async function doPublish(publish) {
     if (state.publishing) return;
     state.publishing = true;
+    clearTimeout(lingerTimer); // a click on the lingering Publish: its answer decides what follows
     publish.setAttribute("aria-disabled", "true");
     clearAlerts();
     const body = new FormData();
@@ -313,7 +315,7 @@
     state.publishing = false;
     if (response.ok && typeof data.id === "number") {
       state.published = (state.published || 0) + 1;
-      if (data.boost_offer && state.published === 1) showBoost(data.id);
+      if (data.boost_offer) showBoost(data.id);
       else lingerThen(cfg.sellingUrl);
     } else if (data.duplicate) {
       window.location.assign(cfg.sellingUrl);

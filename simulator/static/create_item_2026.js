@@ -15,6 +15,7 @@
   const t = cfg.strings;
   const d = cfg.dialogs;
   const o = cfg.options;
+  const late = cfg.layout === "late2026"; // the late-2026 page: chips only once a title is typed, the daily cap at the last step
   const form = document.getElementById(cfg.formId);
   form.removeAttribute("id");
   const main = form.closest('[role="main"]');
@@ -66,6 +67,13 @@
     boost: o.boost_default_on,
     offers: true,
     groups: cfg.groups.map(() => false),
+    tags: [], // product tags: chips, in the order made
+    tagText: "", // what is typed in the tags textarea (not a tag)
+    sku: "",
+    brand: "",
+    availability: t.availabilities[0],
+    moreOpen: false,
+    chipsShown: false,
     step: 0,
     dirty: Boolean(draft),
     publishing: false,
@@ -82,6 +90,9 @@
   let footerButton = null;
   let alertSlot = null;
   let viewer = null;
+  let lingerTimer = null;
+  let lastRedraw = 0; // when step 1 was last drawn (more_details_redraw)
+  let keyActivation = false; // a click that Enter or Space made
   const ui = {}; // the current step's live nodes
 
   const isLastStep = () => state.step === steps.length - 1;
@@ -159,6 +170,8 @@
     if (ui.categoryValue) ui.categoryValue.textContent = name;
     closePopup();
     changed();
+    // condition_after_category: Condition comes with a category, and step 1 is drawn anew.
+    if (o.condition_after_category && steps[state.step] === "item" && !ui.conditionShown) showStep(state.step);
   }
   function togglePicker(opener) {
     if (popup && popup.kind === "category") return closePopup();
@@ -213,21 +226,24 @@
     showTop();
     openPopup("category", opener, dialog);
   }
-  function toggleCondition(opener) {
-    if (popup && popup.kind === "condition") return closePopup();
+  function toggleListbox(kind, opener, label, texts, key, valueNode) {
+    if (popup && popup.kind === kind) return closePopup();
     closePopup();
-    const listbox = el("div", { role: "listbox", "aria-label": t.condition },
-      ...t.conditions.map((text) =>
-        el("div", { role: "option", tabindex: "-1", "aria-selected": String(state.condition === text) }, text)));
+    const listbox = el("div", { role: "listbox", "aria-label": label },
+      ...texts.map((text) =>
+        el("div", { role: "option", tabindex: "-1", "aria-selected": String(state[key] === text) }, text)));
     listbox.addEventListener("click", (event) => {
       const option = event.target.closest('[role="option"]');
       if (!option) return;
-      state.condition = option.textContent;
-      ui.conditionValue.textContent = option.textContent;
+      state[key] = option.textContent;
+      valueNode.textContent = option.textContent;
       closePopup();
       changed();
     });
-    openPopup("condition", opener, listbox);
+    openPopup(kind, opener, listbox);
+  }
+  function toggleCondition(opener) {
+    toggleListbox("condition", opener, t.condition, t.conditions, "condition", ui.conditionValue);
   }
 
   // Location: suggestions ~500 ms after typing; "City, ST" may bring none at all.
@@ -343,8 +359,9 @@
       ui.carousel.replaceChildren();
       return;
     }
-    const previous = roleButton("\u2039", { "aria-label": t.previous });
-    const next = roleButton("\u203a", { "aria-label": t.next });
+    const viewArrows = o.carousel_arrows === "view_next_image";
+    const previous = roleButton("\u2039", { "aria-label": viewArrows ? t.view_previous : t.previous });
+    const next = roleButton("\u203a", { "aria-label": viewArrows ? t.view_next : t.next });
     previous.addEventListener("click", () => openViewer(n - 1));
     next.addEventListener("click", () => openViewer(1));
     const thumbs = state.photos.map((photo, i) => {
@@ -365,7 +382,10 @@
     const add = roleButton(t.add_photos, {});
     ui.photoCount = el("span", { hidden: "" });
     ui.carousel = el("div", {});
-    ui.photoSection = el("div", {}, add, ui.photoCount, ui.carousel);
+    // "View next image" builds put the carousel right before the footer (see buildItem).
+    ui.photoSection = o.carousel_arrows === "view_next_image"
+      ? el("div", {}, add, ui.photoCount)
+      : el("div", {}, add, ui.photoCount, ui.carousel);
     // Some builds create the file input only once "Add photos" is pressed.
     if (!o.add_photos_first) ensureFileInput();
     add.addEventListener("click", () => ensureFileInput().click());
@@ -390,11 +410,122 @@
   }
   function renderChips() {
     if (!ui.chips || !o.category_chips) return;
+    state.chipsShown = state.title.trim() !== "";
     ui.chips.replaceChildren(...suggestedCategories(state.title).map((name) => {
       const chip = roleButton(name, {});
       chip.addEventListener("click", () => setCategory(name));
       return chip;
     }));
+  }
+  function comboboxLabel(name, valueText, onOpen) {
+    const labelId = newId();
+    const value = el("span", {}, valueText || "");
+    const box = el("label", { role: "combobox", tabindex: "0", "aria-haspopup": "listbox",
+      "aria-expanded": "false", "aria-labelledby": labelId }, el("span", { id: labelId }, name), value);
+    box.addEventListener("click", (event) => {
+      event.preventDefault();
+      onOpen(box, value);
+    });
+    return [box, value];
+  }
+  function buildDescription() {
+    if (o.description === "contenteditable") {
+      // A rich-text box, no textarea: its value is its text, seen through input events only.
+      const box = el("div", { contenteditable: "true", role: "textbox", "aria-multiline": "true",
+        "aria-label": t.description_recommended, tabindex: "0",
+        style: "min-height:60px;border:1px solid #ced0d4;border-radius:6px;padding:8px 10px;margin:10px 0" });
+      box.textContent = state.description;
+      box.addEventListener("input", () => {
+        state.description = box.innerText.replace(/\n$/, "");
+        changed();
+      });
+      return box;
+    }
+    const textarea = el("textarea", {});
+    textarea.value = state.description;
+    textarea.addEventListener("input", () => {
+      state.description = textarea.value;
+      changed();
+    });
+    return labelled(t.description, textarea);
+  }
+  function buildTags() {
+    // Product tags: a comma or Enter makes a chip of the text typed so far.
+    const textarea = el("textarea", { rows: "1" });
+    textarea.value = state.tagText;
+    const chips = el("div", {});
+    const addTag = (text) => {
+      const tag = text.trim();
+      if (!tag || state.tags.length >= cfg.maxTags) return;
+      if (state.tags.some((x) => x.toLowerCase() === tag.toLowerCase())) return; // a duplicate
+      state.tags.push(tag);
+    };
+    const render = () => chips.replaceChildren(...state.tags.map((tag) => {
+      const remove = roleButton("\u00d7", { "aria-label": `${t.remove} ${tag}` });
+      remove.addEventListener("click", () => {
+        state.tags.splice(state.tags.indexOf(tag), 1);
+        render();
+        changed();
+      });
+      return el("span", { style: "display:inline-block;margin:2px 4px 2px 0;padding:2px 6px;border-radius:12px;background:#e4e6eb" },
+        el("span", {}, tag), remove);
+    }));
+    textarea.addEventListener("input", () => {
+      if (textarea.value.includes(",")) {
+        const parts = textarea.value.split(",");
+        const rest = parts.pop();
+        parts.forEach(addTag);
+        textarea.value = rest.replace(/^\s+/, "");
+        render();
+      }
+      state.tagText = textarea.value;
+      changed();
+    });
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      addTag(textarea.value);
+      textarea.value = "";
+      state.tagText = "";
+      render();
+      changed();
+    });
+    render();
+    return el("div", {}, labelled(t.product_tags, textarea), chips);
+  }
+  function textInput(name, key) {
+    const input = el("input", { type: "text" });
+    input.value = state[key];
+    input.addEventListener("input", () => {
+      state[key] = input.value;
+      changed();
+    });
+    return labelled(name, input);
+  }
+  function buildMoreDetails() {
+    // What "More details" holds: the Description (unless always shown), then the late-2026 fields.
+    const inside = [];
+    if (o.description !== "always") inside.push(buildDescription());
+    if (o.product_tags) inside.push(buildTags());
+    if (o.sku) inside.push(textInput(t.sku, "sku"));
+    if (o.brand_availability) {
+      inside.push(textInput(t.brand, "brand"));
+      const [box] = comboboxLabel(t.availability, state.availability, (opener, value) =>
+        toggleListbox("availability", opener, t.availability, t.availabilities, "availability", value));
+      inside.push(box);
+    }
+    if (!inside.length) return null;
+    const wrap = el("div", state.moreOpen ? {} : { hidden: "" }, ...inside);
+    const more = roleButton(t.more_details + " ", { "aria-expanded": String(state.moreOpen) });
+    more.append(el("span", {}, t.more_details_hint));
+    more.addEventListener("click", () => {
+      // Right after a redraw a click is lost (Enter or Space still works).
+      if (o.more_details_redraw && !keyActivation && Date.now() - lastRedraw < 1000) return;
+      state.moreOpen = more.getAttribute("aria-expanded") !== "true";
+      more.setAttribute("aria-expanded", String(state.moreOpen));
+      wrap.hidden = !state.moreOpen;
+    });
+    return el("div", {}, more, wrap);
   }
   function buildItem() {
     const title = el("input", { type: "text" });
@@ -425,35 +556,14 @@
     });
     ui.chips = el("div", {});
 
-    const conditionLabel = newId();
-    ui.conditionValue = el("span", {}, state.condition || "");
-    const condition = el("label", { role: "combobox", tabindex: "0", "aria-haspopup": "listbox",
-      "aria-expanded": "false", "aria-labelledby": conditionLabel },
-    el("span", { id: conditionLabel }, t.condition), ui.conditionValue);
-    condition.addEventListener("click", (event) => {
-      event.preventDefault();
-      toggleCondition(condition);
-    });
-
-    const textarea = el("textarea", {});
-    textarea.value = state.description;
-    textarea.addEventListener("input", () => {
-      state.description = textarea.value;
-      changed();
-    });
-    let description = labelled(t.description, textarea);
-    if (o.description === "more_details") {
-      const wrap = el("div", { hidden: "" }, description);
-      const more = roleButton(t.more_details + " ", { "aria-expanded": "false" });
-      more.append(el("span", {}, t.more_details_hint));
-      more.addEventListener("click", () => {
-        const open = more.getAttribute("aria-expanded") !== "true";
-        more.setAttribute("aria-expanded", String(open));
-        wrap.hidden = !open;
-      });
-      description = el("div", {}, more, wrap);
+    // condition_after_category: no Condition at all until a category is set.
+    let condition = null;
+    ui.conditionShown = !o.condition_after_category || state.category !== null;
+    if (ui.conditionShown) {
+      [condition, ui.conditionValue] = comboboxLabel(t.condition, state.condition, (opener) => toggleCondition(opener));
     }
 
+    const description = o.description === "always" ? buildDescription() : null;
     const content = el("div", {},
       el("h1", {}, t.heading),
       buildPhotos(),
@@ -462,9 +572,17 @@
       category, ui.chips,
       condition,
       description,
+      buildMoreDetails(),
       o.location_step === 1 ? buildLocation() : null,
+      o.carousel_arrows === "view_next_image" ? ui.carousel : null,
       buildFooter());
-    if (state.title) chipTimer = setTimeout(renderChips, 400);
+    if (late) {
+      // Late 2026: chips only once a title is typed on this page (never for a draft's title).
+      if (state.chipsShown) renderChips();
+    } else if (state.title) {
+      chipTimer = setTimeout(renderChips, 400);
+    }
+    lastRedraw = Date.now();
     return content;
   }
 
@@ -553,8 +671,9 @@
     alertSlot = el("div", {});
     footerButton = button;
     button.addEventListener("click", () => onFooter(button));
+    // The daily cap's text: above every step's button (late 2026: the last step's only).
     return el("div", {},
-      cfg.dailyLimit ? el("div", {}, d.daily_limit) : null,
+      cfg.dailyLimit && (!late || isLastStep()) ? el("div", {}, d.daily_limit) : null,
       alertSlot,
       button);
   }
@@ -562,6 +681,10 @@
     return isLastStep() && cfg.dailyLimit;
   }
   function refreshFooter() {
+    if (footerButton && state.lingering === "disabled") {
+      footerButton.setAttribute("aria-disabled", "true"); // the lingering step: "Publishing…"
+      return;
+    }
     if (!footerButton || !o.aria_disabled) return; // by default: no aria-disabled at all
     const enabled = stepComplete() && !finalRefused();
     footerButton.setAttribute("aria-disabled", enabled ? "false" : "true");
@@ -578,6 +701,7 @@
     if (state.lingering) {
       // The step drawn again after a publish: disabled, nothing; enabled, a second copy.
       if (state.lingering === "enabled" && !state.again) {
+        clearTimeout(lingerTimer); // the second copy's answer decides where the page goes
         state.again = true;
         state.recorded = null;
         publish();
@@ -622,13 +746,24 @@
     notice(d.payment_title, d.payment_text, d.close, then);
   }
   function showBoostOffer(then) {
-    const notNow = roleButton(d.not_now, {});
-    const boost = roleButton(d.boost, {});
-    const dialog = modal(d.boost_title, el("p", {}, d.boost_text), notNow, boost);
+    // Late 2026: "Promote your listing?" with "Not Now", "Close" and "Promote listing".
+    const notNow = roleButton(late ? d.promote_not_now : d.not_now, {});
+    const boost = roleButton(late ? d.promote : d.boost, {});
+    const dialog = late
+      ? modal(d.promote_title, el("p", {}, d.promote_text), notNow, boost)
+      : modal(d.boost_title, el("p", {}, d.boost_text), notNow, boost);
     notNow.addEventListener("click", () => {
       dialog.remove();
       then();
     });
+    if (late) {
+      const close = roleButton("\u00d7", { "aria-label": d.close });
+      close.addEventListener("click", () => {
+        dialog.remove();
+        then();
+      });
+      dialog.prepend(close);
+    }
     boost.addEventListener("click", () => {
       dialog.remove();
       const body = new FormData();
@@ -657,9 +792,9 @@
       showStep(state.step);
       if (o.linger_button === "disabled") {
         footerButton.setAttribute("aria-disabled", "true");
-        footerButton.before(el("div", { role: "progressbar", "aria-label": "Publishing\u2026" }, "Publishing\u2026"));
+        footerButton.before(el("div", { role: "progressbar", "aria-label": d.publishing }, d.publishing));
       }
-      setTimeout(leaveNow, o.linger_ms);
+      lingerTimer = setTimeout(leaveNow, o.linger_ms);
       return;
     }
     leaveNow();
@@ -669,7 +804,7 @@
     state.left = true;
     const id = state.recorded.id;
     state.leaving = true;
-    if (o.after_publish === "item") return goTo(`/marketplace/item/${id}/`);
+    if (o.after_publish === "item" || o.after_publish === "item_review") return goTo(`/marketplace/item/${id}/`);
     if (o.after_publish === "selling") return goTo(cfg.sellingUrl);
     if (o.after_publish === "edit") return goTo(`/marketplace/edit/?listing_id=${id}`);
     // "review": the page stays where it is and says so.
@@ -679,6 +814,8 @@
       el("h1", {}, t.review_heading),
       el("p", {}, t.review_text),
       o.review_link ? el("p", {}, el("a", { href: `/marketplace/item/${id}/` }, t.view_listing)) : null);
+    // promote_dialog "after": the offer shows on the page the publish lands on, here this one.
+    if (state.recorded.promote_after) showBoostOffer(() => {});
   }
   function afterRecorded() {
     // A paid boost first (the switch was on), then an older build's boost offer, then the
@@ -708,6 +845,12 @@
     body.append("hide_from_friends", String(state.hide));
     body.append("boost", String(state.boost));
     cfg.groups.forEach((name, i) => state.groups[i] && body.append("groups", name));
+    if (o.product_tags) state.tags.forEach((tag) => body.append("tags", tag));
+    if (o.sku) body.append("sku", state.sku.trim());
+    if (o.brand_availability) {
+      body.append("brand", state.brand.trim());
+      body.append("availability", state.availability);
+    }
     for (const photo of state.photos) body.append("photos", photo.file, photo.file.name);
     let response = null;
     try {
@@ -765,7 +908,12 @@
       || (role === "combobox" && target.tagName === "LABEL");
     if (activatable && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
-      target.click();
+      keyActivation = true;
+      try {
+        target.click();
+      } finally {
+        keyActivation = false;
+      }
     }
   });
 

@@ -40,7 +40,7 @@ SELLING = "/marketplace/you/selling"
 USED_GOOD = re.compile(r"^Used\s*[-\u2013\u2014]\s*Good$")  # dash-insensitive, as drivers must be
 LISTING_FIELDS = {"id", "c_user", "title", "price", "category", "condition", "description",
                   "location", "delivery", "photos", "photo_bytes", "created_at", "photo_digests",
-                  "hide_from_friends", "meetup", "boosted", "layout", "groups"}
+                  "hide_from_friends", "meetup", "boosted", "layout", "groups", "tags", "sku", "state"}
 
 
 def png(color: tuple[int, int, int], size: int = 8) -> bytes:
@@ -456,6 +456,7 @@ def test_full_create_flow_records_one_listing_and_lands_on_selling(sim, page):
         "category": "Furniture", "condition": "Used - Good", "description": "Seats six.",
         "location": "Austin, TX", "delivery": "local_pickup", "photos": 2,
         "photo_bytes": sum(len(p["buffer"]) for p in PHOTOS), "created_at": listing["created_at"],
+        "tags": [], "sku": "", "state": "active",
         "photo_digests": [sha256(p["buffer"]).hexdigest() for p in PHOTOS],
         "hide_from_friends": False, "meetup": [], "boosted": False, "layout": "classic", "groups": [],
     }
@@ -762,6 +763,9 @@ def test_layout_api_validates_names_and_fills_every_default(sim):
         "city_state_suppresses": True, "meetup_spelling": "hyphen", "steps": 2,
         "boost_default_on": True, "final_button": "Next", "aria_disabled": False,
         "leave_dialog": True, "after_publish": "item", "review_link": True, "block_after_loads": 120,
+        "chooser": False, "chooser_cards": "button", "cookie_consent": False,
+        "carousel_arrows": "next", "condition_after_category": False, "more_details_redraw": False,
+        "product_tags": False, "sku": False, "brand_availability": False,
     }}
     # Classic takes the after-publish options only, each checked.
     assert sim.call("POST", "/__sim__/layout", {"c_user": c_user, "layout": "classic",
@@ -940,7 +944,7 @@ def test_2026_default_flow_records_exactly_what_was_sent(sim, new_page):
         "meetup": ["Public meetup", "Door drop-off"], "hide_from_friends": True, "boosted": False,
         "groups": ["Round Rock Marketplace"], "photos": 3,
         "photo_bytes": listing["photo_bytes"], "photo_digests": draft_digests[1:] + digests(PHOTOS),
-        "layout": "2026", "created_at": listing["created_at"],
+        "layout": "2026", "created_at": listing["created_at"], "tags": [], "sku": "", "state": "active",
     }
     assert sim.layout(c_user)["draft"] is None  # publishing cleared the draft
     [event] = sim.timeline(c_user)
