@@ -179,7 +179,8 @@ def test_late2026_promote_listing_on_the_landing_page_boosts(sim, new_page):
                                                (2500, "disabled"), (2500, "enabled")])
 def test_2026_linger(sim, new_page, linger_ms, button):
     page = new_page(layout="2026", options={"linger_ms": linger_ms, "linger_button": button,
-                                            "steps": 2, "draft": False, "leave_dialog": False})
+                                            "steps": 2, "draft": False, "leave_dialog": False,
+                                            "aria_disabled": (linger_ms, button) == (2500, "disabled")})
     page.goto(sim.url(CREATE))
     form = to_final_step(page, steps=2)
     final = footer_button(form)
@@ -203,6 +204,8 @@ def test_2026_linger(sim, new_page, linger_ms, button):
         expect(again).to_have_attribute("aria-disabled", "true")
         expect(spinner).to_be_visible()
         expect(form.get_by_text("Publishing\u2026")).to_be_visible()
+        form.get_by_role("checkbox", name="Door drop-off").click()  # a change does not enable it
+        expect(again).to_have_attribute("aria-disabled", "true")
         again.click(force=True)  # disabled: nothing
         page.wait_for_url(sim.url("/marketplace/item/1/"), timeout=10000)
         assert time.monotonic() - started >= 2.3
@@ -395,7 +398,7 @@ def test_cookie_consent_covers_every_page_until_answered(sim, new_page):
         expect(consent).to_have_attribute("aria-modal", "true")
     # It takes every click meant for the page.
     with pytest.raises(PlaywrightTimeout):
-        page.get_by_role("link", name="Your listings").click(timeout=1500)
+        page.get_by_role("link", name="Your listings").click(timeout=1000)
     accept = page.locator('button[data-cookiebanner="accept_button"][title="Allow all cookies"]')
     expect(accept).to_have_text("Allow all cookies")
     decline = consent.get_by_role("button", name="Decline optional cookies", exact=True)
@@ -417,7 +420,9 @@ def test_cookie_consent_covers_every_page_until_answered(sim, new_page):
     expect(other.get_by_role("dialog", name=CONSENT)).to_be_visible()
     expect(marketplace_form(other).get_by_role("button", name="Add photos")).to_be_attached()
     with pytest.raises(PlaywrightTimeout):
-        marketplace_form(other).get_by_role("button", name="Add photos").click(timeout=1500)
+        marketplace_form(other).get_by_role("button", name="Add photos").click(timeout=1000)
+    with pytest.raises(PlaywrightTimeout):  # the page under it is inert: no typing either
+        marketplace_form(other).get_by_role("textbox", name="Title").fill("Lamp", timeout=1000)
     # Without the option, none.
     assert CONSENT not in get_as(sim, sim.session("classic@example.com"), SELLING)
 
