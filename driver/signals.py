@@ -25,6 +25,11 @@ const nameOf = (el) => {
   if (wrapping && wrapping !== el && ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName)) return norm(wrapping.innerText);
   return norm(el.innerText || el.textContent);
 };
+// A name that is `prefix` as whole words ("category", "category furniture"); both normalised.
+const startsName = (name, prefix) => name === prefix || name.startsWith(prefix + " ");
+// The form's fields that open a popup (the Category and Condition triggers) named `label`.
+const triggersIn = (form, label) => form ? [...form.querySelectorAll('[role="combobox"], [role="button"]')]
+  .filter((el) => shown(el) && startsName(nameOf(el), label)) : [];
 const has = (text, needles) => needles.map(norm).find((needle) => text.includes(needle));
 const formOf = (label) => [...document.querySelectorAll('[role="form"]')]
   .find((el) => norm(el.getAttribute("aria-label")) === label && shown(el)) || null;
@@ -275,8 +280,7 @@ CATEGORY_STATE = _script(r"""
   const [formLabel, label, value, token] = args;
   const form = formOf(formLabel);
   if (!form) return false;
-  const named = (el) => nameOf(el) === label || nameOf(el).startsWith(label + " ");
-  const trigger = [...form.querySelectorAll('[role="combobox"], [role="button"]')].find((el) => shown(el) && named(el));
+  const [trigger] = triggersIn(form, label);
   if (!trigger) return false;
   document.querySelectorAll("[data-poster-trigger]").forEach((el) => el.removeAttribute("data-poster-trigger"));
   trigger.setAttribute("data-poster-trigger", token);
@@ -297,8 +301,7 @@ CATEGORY_STATE = _script(r"""
 POPUP_ROWS = _script(r"""
   const [wanted, query, formLabel, label, token] = args;
   const form = formOf(formLabel);
-  const trigger = document.querySelector(`[data-poster-trigger="${token}"]`) || (form && [...form.querySelectorAll(
-    '[role="combobox"], [role="button"]')].find((el) => shown(el) && (nameOf(el) === label || nameOf(el).startsWith(label + " ")))) || null;
+  const trigger = document.querySelector(`[data-poster-trigger="${token}"]`) || triggersIn(form, label)[0] || null;
   const mark = (el) => { document.querySelectorAll("[data-poster-pick]").forEach((m) => m.removeAttribute("data-poster-pick"));
                          el.setAttribute("data-poster-pick", token); return true; };
   const roles = ["button", "option", "menuitem", "menuitemradio", "radio", "treeitem", "gridcell", "row", "link"];
@@ -382,9 +385,7 @@ CATEGORY_SHOWS = _script(r"""
   const [formLabel, label, value] = args;
   const form = formOf(formLabel);
   if (!form) return false;
-  return [...form.querySelectorAll('[role="combobox"], [role="button"]')].filter(shown).some((el) => {
-    const name = nameOf(el);
-    if (name !== label && !name.startsWith(label + " ")) return false;
+  return triggersIn(form, label).some((el) => {
     const text = norm(el.innerText);
     return text === value || text === label + " " + value;
   });
