@@ -149,7 +149,8 @@ def test_another_operators_post_ids_are_400_naming_them(worker_env, other_api, m
     response = other_api.post("/api/posts/start-posting/", {"post_ids": [post.pk, 999]}, format="json")
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json() == {"post_ids": [f"No such posts of yours: {post.pk}, 999."]}
+    named = ", ".join(map(str, sorted([post.pk, 999])))
+    assert response.json() == {"post_ids": [f"No such posts of yours: {named}."]}
     assert not PostingJob.objects.exists()
 
 
