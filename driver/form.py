@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 MAX_STEPS = 6
 CHECK_MARKETPLACE = "The listing may be live: check Marketplace before retrying it"
+#: What OPEN finds that ends the attempt (`ListingForm._raise_blocker`); "consent" and "chooser" only stand before the form
+BLOCKERS = ("login", "blocked", "daily_limit", "http_error", "unreachable")
 
 # Facebook writes "Used – good" with an en dash and in lower case in some builds: any dash matches
 # any dash, case is ignored, and the whole name must match ("New" must not pick "Used - Like New").
@@ -146,6 +148,9 @@ class ListingForm:
         self._shown: dict = {}
         self._clicks = 0
         self._clicked_to_publish: list[str] = []
+        #: the last navigation of the page that got no answer at all (a dropped connection): (url, why)
+        self._unanswered: tuple[str, str] | None = None
+        page.on("requestfailed", self._request_failed)
 
     # --- what an operator does -------------------------------------------------------------
 
@@ -177,6 +182,10 @@ class ListingForm:
                 )
         raise errors.LayoutChanged(f"The form was still asking for more after {MAX_STEPS} steps")
 
+    def _request_failed(self, request) -> None:
+        if request.is_navigation_request() and request.frame == self.page.main_frame:
+            self._unanswered = (request.url, request.failure or "no answer")
+
     def _publishing_steps(self) -> list[str]:
         """The signatures of the steps on which a click that can publish was made."""
         return self._clicked_to_publish
@@ -192,13 +201,17 @@ class ListingForm:
         if response is not None and response.status >= 500:
             self.raise_for_blockers()
             raise errors.NetworkError(f"Marketplace answered HTTP {response.status} for {url}")
-        for _ in range(4):  # a cookie-consent dialog, the chooser: each answered once, then the form
+        answered = None
+        for _ in range(4):  # a cookie-consent dialog, the chooser: each answered once a page, then the form
             try:
                 found = self._wait(signals.OPEN, [self.s])
             except PlaywrightTimeout as exc:
                 self.raise_for_blockers()
+                if self._unanswered:  # the chooser's card led to a page that never answered
+                    raise errors.NetworkError(f"Could not open {self._unanswered[0]}: {self._unanswered[1]}") from exc
+                after = f" of the click on the chooser's \"{self.s['chooser_item']}\" card" if answered == "chooser" else ""
                 raise errors.PageTimeout(
-                    f"The create-listing form did not appear within {self.timeout_ms / 1000:g} s"
+                    f"The create-listing form did not appear within {self.timeout_ms / 1000:g} s{after}"
                 ) from exc
             if found["kind"] == "consent":
                 self._press_in_dialog(self.s["cookie_decline"], failure=errors.LayoutChanged)
@@ -208,6 +221,9 @@ class ListingForm:
                 self._act("chooser_item", lambda: card.click(timeout=self.timeout_ms), f"\"{self.s['chooser_item']}\" card")
             else:
                 break
+            answered = found["kind"]
+        if found["kind"] in ("consent", "chooser"):  # still there after four answers
+            raise errors.LayoutChanged(f"The create-listing form did not appear: the page still shows the {found['kind']}")
         if found["kind"] != "form":
             self._raise_blocker(found)
         self._refuse_other_languages(found.get("lang", ""))
@@ -341,13 +357,20 @@ class ListingForm:
         """Raise the failure the page shows, if any: login, checkpoint, CAPTCHA, block, daily limit."""
         url = self.page.url
         found = self._evaluate(signals.OPEN, [self.s])
-        if found and found.get("kind") != "form":
+        if found and found.get("kind") in BLOCKERS:
             self._raise_blocker(found)
         if any(marker in url for marker in self.s["login_paths"]):
             self._raise_blocker({"kind": "login", "url": url})
 
     def _raise_blocker(self, found: dict) -> None:
         after = f" after the click that can publish. {CHECK_MARKETPLACE}" if self.may_be_live else ""
+        if found["kind"] in ("http_error", "unreachable"):
+            if found["kind"] == "http_error":
+                what = f"Marketplace answered HTTP {found['status']} for {found['url']}"
+            else:  # Chromium's own error page: the URL that failed is the navigation's
+                url, why = self._unanswered or ("a page of Marketplace", "no answer")
+                what = f"Could not open {url}: {why}"
+            raise (errors.PublishUnconfirmed if self.may_be_live else errors.NetworkError)(what + after)
         if found["kind"] == "login":
             url = found.get("url") or self.page.url
             if self._evaluate(signals.CAPTCHA, [self.s]):  # a checkpoint may ask for one on any URL

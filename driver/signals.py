@@ -70,12 +70,16 @@ CAPTCHA = _script(r"""
 
 # After opening the create page: the form with its first field, or whatever stops the account, or
 # what stands before the form: a cookie-consent dialog over the page (`consent`), the "Create new
-# listing" chooser (`chooser`).
+# listing" chooser (`chooser`), or a document that failed (`http_error`, `unreachable`).
 OPEN = _script(r"""
   const [s] = args;
   const stop = blocker(s);
   if (stop) return stop;
-  if (consentDialog(s)) return {kind: "consent"};
+  // What stands before the form is answered once per document: the chooser stays up until its
+  // card's page comes, and is never clicked twice (a new chooser page is a new document).
+  const answered = window.__posterAnswered;
+  const answer = (kind) => kind !== answered && ((window.__posterAnswered = kind), {kind});
+  if (consentDialog(s)) return answer("consent");
   const form = formOf(norm(s.form));
   if (form && [...form.querySelectorAll('input, textarea, [role="textbox"]')].some((el) => el.type !== "file" && shown(el))) {
     return {kind: "form", lang: document.documentElement.lang || ""};
@@ -83,7 +87,14 @@ OPEN = _script(r"""
   const item = norm(s.chooser_item);
   const card = [...document.querySelectorAll('a, [role="link"], [role="button"], button')]
     .find((el) => shown(el) && nameOf(el).startsWith(item));
-  if (!form && card) return {kind: "chooser"};
+  if (!form && card) return answer("chooser");
+  // No form, and the document itself failed: an HTTP error page, or Chromium's own page for a
+  // navigation that never got an answer (after the chooser, where no goto() saw the response).
+  if (location.protocol === "chrome-error:") return {kind: "unreachable", url: location.href};
+  const navigation = performance.getEntriesByType("navigation")[0];
+  if (!form && navigation && navigation.responseStatus >= 500) {
+    return {kind: "http_error", status: navigation.responseStatus, url: location.href};
+  }
   return false;
 """)
 

@@ -380,12 +380,12 @@ class Handler(BaseHTTPRequestHandler):
     def create_item(self):
         layout, options = self.state.layout(self.c_user)
         loads = self.state.count_load(self.c_user, time.monotonic())
+        if self.fire("drop_connection", at="page"):  # before anything is read, the card's token kept
+            return self.drop_connection()
         if options.get("chooser") and not self.state.take_entry(
                 self.c_user, self.query.get("entry", [None])[0]):
             # Straight to the form: Facebook shows the "Create new listing" chooser first.
             return self.redirect("/marketplace/create/")
-        if self.fire("drop_connection", at="page"):
-            return self.drop_connection()
         if self.fire("server_error"):
             return self.send_html(HTTPStatus.INTERNAL_SERVER_ERROR, pages.server_error_page())
         if self.fire("session_expired"):

@@ -37,6 +37,47 @@ def test_the_chooser_is_answered_with_item_for_sale_and_the_form_opens(serve):
     assert form.page.url == BASE + "/marketplace/create/item/?ref=chooser"
 
 
+def test_the_chooser_card_is_clicked_once_while_its_page_is_slow_to_come(serve):
+    slow = CHOOSER.format("").replace(
+        "onclick=\"location.assign('/marketplace/create/item/?ref=chooser')\"",
+        "onclick=\"sessionStorage.clicks = (+sessionStorage.clicks || 0) + 1; "
+        "setTimeout(() => location.assign('/marketplace/create/item/?ref=chooser'), 1500)\"",
+    )
+    form = serve({"/marketplace/create/item": slow, "/marketplace/create/item/?ref=chooser": FORM.format(TITLE_ONLY, "")}, go=False)
+
+    form.open()
+
+    assert form.page.url.endswith("?ref=chooser")
+    assert form.page.evaluate("sessionStorage.clicks") == "1"  # the chooser still up was waited through, not clicked
+
+
+def test_a_chooser_that_comes_again_as_a_new_page_is_answered_again(serve):
+    # The card's first answer is the chooser again (a refused entry); the next card opens the form.
+    form = serve({"/marketplace/create/item": CHOOSER.format(""), "/marketplace/create/item/?ref=chooser": FORM.format(TITLE_ONLY, "")},
+                 go=False)
+    form.page.route(BASE + "/marketplace/create/item/?ref=chooser",
+                    lambda route: route.fulfill(status=200, content_type="text/html", body=CHOOSER.format("")), times=1)
+
+    form.open()
+
+    assert form.page.url.endswith("?ref=chooser") and form.page.get_by_role("form").count() == 1
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda route: route.fulfill(status=500, content_type="text/html", body="<h1>Sorry, something went wrong.</h1>"),
+     "Marketplace answered HTTP 500 for " + BASE + "/marketplace/create/item/?ref=chooser"),
+    (lambda route: route.abort("connectionreset"), "Could not open " + BASE + "/marketplace/create/item/?ref=chooser"),
+], ids=["http 500", "connection reset"])
+def test_a_chooser_card_whose_page_fails_is_a_network_error(serve, answer, message):
+    form = serve({"/marketplace/create/item": CHOOSER.format("")}, go=False, timeout_ms=3000)
+    form.page.route(BASE + "/marketplace/create/item/?ref=chooser", answer)
+
+    with pytest.raises(errors.NetworkError) as failure:
+        form.open()
+
+    assert str(failure.value).startswith(message)
+
+
 def test_a_cookie_consent_over_the_chooser_is_declined_then_the_form_opens(serve):
     form = serve({"/marketplace/create/item": CHOOSER.format(CONSENT),
                   "/marketplace/create/item/?ref=chooser": FORM.format(TITLE_ONLY, "")}, go=False)

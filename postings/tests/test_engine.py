@@ -95,7 +95,7 @@ FAULTS = [
 ]
 
 
-@pytest.mark.parametrize("layout", ["classic", "2026"])
+@pytest.mark.parametrize("layout", ["classic", "2026", "late2026"])
 @pytest.mark.parametrize("fault, options, error_type, message, published", FAULTS)
 def test_each_fault_is_recorded_with_its_type_and_evidence(
     simulator, operator, make_account, make_post, layout, fault, options, error_type, message, published
