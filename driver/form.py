@@ -207,8 +207,8 @@ class ListingForm:
                 found = self._wait(signals.OPEN, [self.s])
             except PlaywrightTimeout as exc:
                 self.raise_for_blockers()
-                if self._unanswered:  # the chooser's card led to a page that never answered
-                    raise errors.NetworkError(f"Could not open {self._unanswered[0]}: {self._unanswered[1]}") from exc
+                if self._unanswered:  # the chooser's card led to a page that never answered, the chooser kept
+                    self._raise_blocker({"kind": "unreachable"})
                 after = f" of the click on the chooser's \"{self.s['chooser_item']}\" card" if answered == "chooser" else ""
                 raise errors.PageTimeout(
                     f"The create-listing form did not appear within {self.timeout_ms / 1000:g} s{after}"
